@@ -1,0 +1,40 @@
+// The one error type of kimg. Pure: no I/O.
+//
+// Every error carries a stable `code` (a closed union, so callers and front ends can switch on
+// it) and a message. Where Docker, distribution/reference, go-digest or Kubernetes define the
+// message text, ours equals theirs byte for byte, so output can be compared with upstream tools.
+
+export type ErrorCode =
+  // distribution/reference sentinels (reference.go)
+  | "REFERENCE_INVALID_FORMAT" // "invalid reference format"
+  | "TAG_INVALID_FORMAT" // "invalid tag format"
+  | "DIGEST_INVALID_FORMAT" // "invalid digest format" (WithDigest only)
+  | "NAME_CONTAINS_UPPERCASE" // "repository name must be lowercase"
+  | "NAME_EMPTY" // "repository name must have at least one component"
+  | "NAME_TOO_LONG" // "repository name must not be more than 255 characters"
+  | "NAME_NOT_CANONICAL" // "repository name must be canonical"
+  // distribution/reference formatted errors (normalize.go)
+  | "NAME_IS_IDENTIFIER" // "invalid repository name (<s>), cannot specify 64-byte hexadecimal strings"
+  | "REPOSITORY_NOT_LOWERCASE" // "invalid reference format: repository name (<remote>) must be lowercase"
+  // go-digest (digest.go)
+  | "DIGEST_CHECKSUM_FORMAT" // "invalid checksum digest format"
+  | "DIGEST_CHECKSUM_LENGTH" // "invalid checksum digest length"
+  | "DIGEST_UNSUPPORTED" // "unsupported digest algorithm"
+  // path.Match (FamiliarMatch)
+  | "BAD_PATTERN" // "syntax error in pattern"
+  // input that could not be read (files, YAML, JSON)
+  | "INPUT_UNREADABLE"
+  | "INPUT_INVALID";
+
+export class KimgError extends Error {
+  override readonly name = "KimgError";
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isKimgError(e: unknown, code?: ErrorCode): e is KimgError {
+  return e instanceof KimgError && (code === undefined || e.code === code);
+}
