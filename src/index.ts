@@ -1,0 +1,5 @@
+// kimg's public API. Re-exports only; front ends (CLI, server) import from here and nowhere
+// deeper, so the library surface is exactly what they use.
+
+export * from "./errors.ts";
+export * from "./ref/index.ts";

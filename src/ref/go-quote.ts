@@ -1,0 +1,41 @@
+// Go's strconv.Quote (what `%q` prints), so messages that quote user input match the
+// kubelet's and the API server's byte for byte. Pure.
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+  "\\": "\\\\",
+  '"': '\\"',
+};
+const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+export function goQuote(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
+  let out = '"';
+  for (const ch of s) {
+    const esc = SIMPLE_ESCAPES[ch];
+    if (esc !== undefined) {
+      out += esc;
+      continue;
+    }
+    const cp = ch.codePointAt(0) ?? 0;
+    if (cp >= 0xd800 && cp <= 0xdfff) {
+      out += "\\ufffd"; // a lone surrogate cannot come from UTF-8; Go would see U+FFFD
+    } else if (PRINTABLE.test(ch)) {
+      out += ch;
+    } else if (cp < 0x80) {
+      out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    } else if (cp < 0x10000) {
+      out += `\\u${cp.toString(16).padStart(4, "0")}`;
+    } else {
+      out += `\\U${cp.toString(16).padStart(8, "0")}`;
+    }
+  }
+  return `${out}"`;
+}

@@ -1,0 +1,58 @@
+// The reference grammar of distribution/reference (regexp.go), as JavaScript regular
+// expressions. Pure: no I/O.
+//
+// Built piece by piece exactly like upstream so the two can be compared line by line:
+// github.com/distribution/reference regexp.go @ 0965666a (v0.6.0 behaviour). Go's RE2 picks
+// submatches with Perl's leftmost-first preferences, which is what V8 does too, so the
+// captures agree (see ../../docs/reference.md). Two translations: `[[:xdigit:]]` becomes
+// `[0-9A-Fa-f]` and `\w` is ASCII `[A-Za-z0-9_]` in both engines without the `u` flag.
+
+// alphanumeric: one or more lowercase letters and digits.
+const alphanumeric = "[a-z0-9]+";
+// separator: a period, one or two underscores, or one or more hyphens. Upstream wrote
+// `[._]|__|[-]*` before distribution commit d1c186812 (2022); same language, no empty match.
+const separator = "(?:[._]|__|[-]+)";
+// pathComponent: alphanumerics joined by separators.
+const pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
+// domainNameComponent: a DNS label; upper case allowed, no underscore.
+const domainNameComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+// ipv6address: brackets around hex digits and colons only (no zone, no dotted tail).
+const ipv6address = "\\[(?:[a-fA-F0-9:]+)\\]";
+const domainName = `${domainNameComponent}(?:\\.${domainNameComponent})*`;
+const host = `(?:${domainName}|${ipv6address})`;
+// optionalPort: any number of digits; upstream checks no 0..65535 range.
+const optionalPort = "(?::[0-9]+)?";
+const domainAndPort = `${host}${optionalPort}`;
+const remoteName = `${pathComponent}(?:/${pathComponent})*`;
+
+/** A tag: up to 128 word characters, periods and hyphens, not starting with `.` or `-`. */
+export const TAG = "[\\w][\\w.-]{0,127}";
+/** A digest: algorithm components joined by `-_+.`, a colon, at least 32 hex digits. */
+export const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9A-Fa-f]{32,}";
+
+/**
+ * The whole reference, anchored. Upstream's ReferenceRegexp captures the name, then splits it
+ * with anchoredNameRegexp; capturing domain and path here in one pass gives the same split
+ * (the optional `domain/` group is greedy in both) and saves a second match on the hot path.
+ * Groups: 1 domain (may be undefined), 2 path, 3 tag, 4 digest.
+ */
+export const REFERENCE_RE = new RegExp(
+  `^(?:(${domainAndPort})/)?(${remoteName})(?::(${TAG}))?(?:@(${DIGEST}))?$`,
+);
+/**
+ * A reference below its domain (path, tag, digest), anchored; groups 1 path, 2 tag, 3 digest.
+ * Not upstream's: the fast path of ParseNormalizedNamed uses it once the domain is known.
+ */
+export const REMOTE_REFERENCE_RE = new RegExp(`^(${remoteName})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+/** A whole domain (host and optional port), anchored. */
+export const ANCHORED_DOMAIN_RE = new RegExp(`^${domainAndPort}$`);
+/** anchoredNameRegexp: groups 1 domain, 2 path. */
+export const ANCHORED_NAME_RE = new RegExp(`^(?:(${domainAndPort})/)?(${remoteName})$`);
+/** anchoredTagRegexp */
+export const ANCHORED_TAG_RE = new RegExp(`^${TAG}$`);
+/** anchoredDigestRegexp */
+export const ANCHORED_DIGEST_RE = new RegExp(`^${DIGEST}$`);
+/** anchoredIdentifierRegexp: a 64-character lowercase hex image ID. */
+export const ANCHORED_IDENTIFIER_RE = /^[a-f0-9]{64}$/;
+/** go-digest's DigestRegexp, used to tell "unsupported" from "invalid format". */
+export const GO_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
