@@ -1,4 +1,4 @@
 // npm sets the bin's mode on install, but `npm run build` in a checkout does not:
-// make dist/cli/main.js executable so `./dist/cli/main.js` works too.
+// make dist/cli/bin.js executable so `./dist/cli/bin.js` works too.
 import { chmodSync } from "node:fs";
-chmodSync(new URL("../dist/cli/main.js", import.meta.url), 0o755);
+chmodSync(new URL("../dist/cli/bin.js", import.meta.url), 0o755);

@@ -3,3 +3,6 @@
 
 export * from "./errors.ts";
 export * from "./ref/index.ts";
+export * from "./explain/index.ts";
+export * from "./policy/index.ts";
+export * from "./manifest/index.ts";

@@ -4,6 +4,7 @@
 
 import { KimgError } from "../errors.ts";
 import type { ParseOptions } from "./digest.ts";
+import { failure, type RefFailure } from "./failure.ts";
 import { parseImageName } from "./kubernetes.ts";
 import {
   DEFAULT_DOMAIN,
@@ -14,8 +15,9 @@ import {
   parseNamed,
   parseNormalizedNamed,
   splitDockerDomain,
+  tryParseNormalizedNamed,
 } from "./normalize.ts";
-import { parse } from "./parse.ts";
+import { parse, tryParse } from "./parse.ts";
 import { isNamed, type Reference } from "./reference.ts";
 
 /** The parse functions a caller can choose, named after upstream's. */
@@ -28,6 +30,25 @@ export const PARSE_MODES: readonly ParseMode[] = [
   "any",
   "k8s",
 ];
+
+/**
+ * Like parseWithMode, returning the failure instead of throwing. The normalized and parse
+ * modes never allocate an Error (the bulk paths of `kimg parse -` and the benchmark).
+ */
+export function tryParseWithMode(
+  input: string,
+  mode: ParseMode,
+  opts?: ParseOptions,
+): Reference | RefFailure {
+  if (mode === "normalized") return tryParseNormalizedNamed(input, opts);
+  if (mode === "parse") return tryParse(input, opts);
+  try {
+    return parseWithMode(input, mode, opts);
+  } catch (e) {
+    if (e instanceof KimgError) return failure(e.code, e.message);
+    throw e;
+  }
+}
 
 /** Parses `input` with the upstream function the mode names. */
 export function parseWithMode(input: string, mode: ParseMode, opts?: ParseOptions): Reference {

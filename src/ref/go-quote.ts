@@ -26,7 +26,9 @@ export function goQuote(s: string): string {
     }
     const cp = ch.codePointAt(0) ?? 0;
     if (cp >= 0xd800 && cp <= 0xdfff) {
-      out += "\\ufffd"; // a lone surrogate cannot come from UTF-8; Go would see U+FFFD
+      // A lone surrogate only comes from a JSON "\ud800" escape, which Go's decoder turns
+      // into U+FFFD; that is printable, so %q shows the character itself.
+      out += "\ufffd";
     } else if (PRINTABLE.test(ch)) {
       out += ch;
     } else if (cp < 0x80) {

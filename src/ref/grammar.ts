@@ -41,9 +41,20 @@ export const REFERENCE_RE = new RegExp(
 );
 /**
  * A reference below its domain (path, tag, digest), anchored; groups 1 path, 2 tag, 3 digest.
- * Not upstream's: the fast path of ParseNormalizedNamed uses it once the domain is known.
+ * Not upstream's: the fast path of ParseNormalizedNamed uses it once the domain is known. Its
+ * digest alternative is the subset of DIGEST that go-digest accepts (a known algorithm, the
+ * exact number of lower-case hex digits), so a match needs no further digest check beyond
+ * the caller's algorithm set.
  */
-export const REMOTE_REFERENCE_RE = new RegExp(`^(${remoteName})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+export const REMOTE_REFERENCE_RE = new RegExp(
+  `^(${remoteName})(?::(${TAG}))?(?:@(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}))?$`,
+);
+/**
+ * The reference regexp below a known valid domain, anchored: groups 1 path, 2 tag, 3 digest.
+ * For a valid domain D, REFERENCE_RE matches `D/R` exactly when this matches R, with the same
+ * captures (the domain group cannot extend past the first "/").
+ */
+export const REMOTE_FULL_RE = new RegExp(`^(${remoteName})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 /** A whole domain (host and optional port), anchored. */
 export const ANCHORED_DOMAIN_RE = new RegExp(`^${domainAndPort}$`);
 /** anchoredNameRegexp: groups 1 domain, 2 path. */

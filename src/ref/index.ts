@@ -3,6 +3,7 @@
 
 export * from "./anatomy.ts";
 export * from "./digest.ts";
+export * from "./failure.ts";
 export * from "./familiar.ts";
 export { goToLower } from "./go-lower.ts";
 export { goQuote } from "./go-quote.ts";

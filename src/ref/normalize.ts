@@ -3,11 +3,17 @@
 // `nginx` → `docker.io/library/nginx`, `index.docker.io/x` → `docker.io/library/x`, and back
 // to the familiar short forms.
 
-import { checkDigest, isValidDigest, type ParseOptions } from "./digest.ts";
+import { type DigestAlgorithm, isValidDigest, type ParseOptions } from "./digest.ts";
 import { failure, type RefFailure, raise } from "./failure.ts";
 import { goLowerChanges } from "./go-lower.ts";
 import { ANCHORED_DOMAIN_RE, ANCHORED_IDENTIFIER_RE, REMOTE_REFERENCE_RE } from "./grammar.ts";
-import { REPOSITORY_NAME_TOTAL_LENGTH_MAX, tryParse, withDigest, withName } from "./parse.ts";
+import {
+  parseBelowDomain,
+  REPOSITORY_NAME_TOTAL_LENGTH_MAX,
+  tryParse,
+  withDigest,
+  withName,
+} from "./parse.ts";
 import { isNameOnly, kindOf, type Reference, referenceName, referenceString } from "./reference.ts";
 
 /** Docker Hub's canonical domain. */
@@ -97,6 +103,29 @@ export function tryParseNormalizedNamed(s: string, opts?: ParseOptions): Referen
     }
   }
   const prefix = domain === DEFAULT_DOMAIN && !remainder.includes("/") ? OFFICIAL_REPO_PREFIX : "";
+  // Upstream now checks that the repository is lower case, then runs
+  // Parse(domain + "/" + remainder). Fast path, same results: when the domain is a valid
+  // domain the reference regexp necessarily takes it as the domain (it cannot contain "/"),
+  // so matching the remainder alone gives the same captures without building and rescanning
+  // the string; and a remainder that matches with a valid digest is lower case up to its
+  // first ":" (path characters are; the digest algorithm is sha256/384/512), so the
+  // lower-case check cannot fail. Every failure takes upstream's own order below, which
+  // decides the exact error.
+  const validDomain = domain === DEFAULT_DOMAIN || ANCHORED_DOMAIN_RE.test(domain);
+  if (validDomain) {
+    const m = REMOTE_REFERENCE_RE.exec(remainder);
+    if (m !== null) {
+      const path = prefix === "" ? (m[1] as string) : prefix + (m[1] as string);
+      const tag = m[2] ?? "";
+      const digest = m[3] ?? "";
+      if (
+        path.length <= REPOSITORY_NAME_TOTAL_LENGTH_MAX &&
+        (digest === "" || algorithmAllowed(digest, opts))
+      ) {
+        return { kind: kindOf(true, tag, digest), domain, path, tag, digest };
+      }
+    }
+  }
   const colon = remainder.indexOf(":");
   const remote = colon === -1 ? remainder : remainder.slice(0, colon);
   if (goLowerChanges(remote)) {
@@ -105,25 +134,17 @@ export function tryParseNormalizedNamed(s: string, opts?: ParseOptions): Referen
       `invalid reference format: repository name (${prefix}${remote}) must be lowercase`,
     );
   }
-  // Upstream now runs Parse(domain + "/" + remainder). When the domain is a valid domain, the
-  // reference regexp necessarily takes it as the domain (it cannot contain "/"), so matching
-  // the remainder alone gives the same result without building and rescanning the string.
-  // Any other case, and every failure (to classify it exactly), goes through Parse itself.
-  if (domain === DEFAULT_DOMAIN || ANCHORED_DOMAIN_RE.test(domain)) {
-    const m = REMOTE_REFERENCE_RE.exec(remainder);
-    if (m !== null) {
-      const path = prefix === "" ? (m[1] as string) : prefix + (m[1] as string);
-      if (path.length <= REPOSITORY_NAME_TOTAL_LENGTH_MAX) {
-        const tag = m[2] ?? "";
-        const digest = m[3] ?? "";
-        if (digest === "" || checkDigest(digest, opts) === undefined) {
-          return { kind: kindOf(true, tag, digest), domain, path, tag, digest };
-        }
-      }
-    }
-  }
+  // Parse(domain + "/" + remainder). With a valid domain, matching the remainder alone is the
+  // same (see REMOTE_FULL_RE), and Go's lower-casing leaves a valid domain valid.
+  if (validDomain) return parseBelowDomain(domain, prefix + remainder, opts);
   // Upstream's "reference %s has no name" cannot happen: Parse always yields a name here.
   return tryParse(`${domain}/${prefix}${remainder}`, opts);
+}
+
+/** For a digest matched by REMOTE_REFERENCE_RE: is its algorithm in the caller's set? */
+function algorithmAllowed(digest: string, opts: ParseOptions | undefined): boolean {
+  const set = opts?.digestAlgorithms;
+  return set === undefined || set.includes(digest.slice(0, 6) as DigestAlgorithm);
 }
 
 /**

@@ -5,7 +5,13 @@ import { KimgError } from "../errors.ts";
 import { checkDigest, type ParseOptions } from "./digest.ts";
 import { failure, type RefFailure, raise } from "./failure.ts";
 import { goToLower } from "./go-lower.ts";
-import { ANCHORED_DIGEST_RE, ANCHORED_NAME_RE, ANCHORED_TAG_RE, REFERENCE_RE } from "./grammar.ts";
+import {
+  ANCHORED_DIGEST_RE,
+  ANCHORED_NAME_RE,
+  ANCHORED_TAG_RE,
+  REFERENCE_RE,
+  REMOTE_FULL_RE,
+} from "./grammar.ts";
 import { isNamed, kindOf, type Reference } from "./reference.ts";
 
 /**
@@ -44,6 +50,31 @@ export function tryParse(s: string, opts?: ParseOptions): Reference | RefFailure
     if (f !== undefined) return f;
   }
   return { kind: kindOf(true, tag, digest), domain: m[1] ?? "", path, tag, digest };
+}
+
+/**
+ * `tryParse(domain + "/" + remainder)` for a domain known to match the domain grammar, without
+ * building the string: the reference regexp then necessarily captures exactly that domain.
+ */
+export function parseBelowDomain(
+  domain: string,
+  remainder: string,
+  opts?: ParseOptions,
+): Reference | RefFailure {
+  const m = REMOTE_FULL_RE.exec(remainder);
+  if (m === null) {
+    const lower = goToLower(remainder);
+    return lower !== remainder && REMOTE_FULL_RE.test(lower) ? FAIL_UPPERCASE : FAIL_FORMAT;
+  }
+  const path = m[1] as string;
+  if (path.length > REPOSITORY_NAME_TOTAL_LENGTH_MAX) return FAIL_TOO_LONG;
+  const tag = m[2] ?? "";
+  const digest = m[3] ?? "";
+  if (digest !== "") {
+    const f = checkDigest(digest, opts);
+    if (f !== undefined) return f;
+  }
+  return { kind: kindOf(true, tag, digest), domain, path, tag, digest };
 }
 
 /**

@@ -1,0 +1,154 @@
+// kimg's command line. Thin: commander wiring only; each command's module is imported when
+// that command runs, so `kimg --help` and a one-reference parse start quickly.
+
+import { Command, CommanderError, Option } from "commander";
+import { type CliIO, colorWanted, EXIT } from "./io.ts";
+
+const VERSION = "0.1.0";
+
+function processIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    color: colorWanted(process.stdout),
+  };
+}
+
+/** Prints an error the way every command does: one line, no stack unless --debug. */
+function report(err: unknown, debug: boolean, io: CliIO): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.UNREADABLE;
+  const e = err as { name?: string; code?: string; message?: string; stack?: string };
+  if (e?.name === "KimgError") {
+    io.stderr.write(`kimg: ${e.message}\n`);
+    if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
+    return e.code === "INPUT_INVALID" || e.code === "INPUT_UNREADABLE"
+      ? EXIT.UNREADABLE
+      : EXIT.INVALID;
+  }
+  io.stderr.write(
+    `kimg: internal error: ${e?.message ?? String(err)}${debug ? "" : " (run with --debug for details)"}\n`,
+  );
+  if (debug && e?.stack) io.stderr.write(`${e.stack}\n`);
+  return EXIT.INTERNAL;
+}
+
+export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command("kimg")
+    .description("Kubernetes' container-image handling: references, pull policy, pulls.")
+    .version(VERSION)
+    .option("--debug", "print stack traces with errors")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  const debug = (): boolean => program.opts<{ debug?: boolean }>().debug === true;
+  const run = (f: () => Promise<number>) => async () => {
+    try {
+      setExit(await f());
+    } catch (err) {
+      setExit(report(err, debug(), io));
+    }
+  };
+
+  program
+    .command("parse")
+    .description(
+      "explain image references: anatomy, normalized and familiar forms, default pull policy",
+    )
+    .argument("[refs...]", "references; - reads one per line from standard input")
+    .addOption(
+      new Option("--mode <mode>", "which upstream parser reads the references")
+        .choices(["normalized", "parse", "named", "docker", "any", "k8s"])
+        .default("normalized"),
+    )
+    .option(
+      "--digest-algorithms <list>",
+      "digest algorithms to accept, comma-separated",
+      "sha256,sha384,sha512",
+    )
+    .option("--json", "one JSON object per reference, one per line")
+    .action((refs: string[], opts: { mode?: string; digestAlgorithms?: string; json?: boolean }) =>
+      run(async () => {
+        const { runParse } = await import("./commands/parse.ts");
+        const inputs = refs.length > 0 ? refs : process.stdin.isTTY ? [] : ["-"];
+        if (inputs.length === 0) {
+          io.stderr.write(
+            "kimg parse: give references as arguments, or - to read them from standard input\n",
+          );
+          return EXIT.UNREADABLE;
+        }
+        return runParse(inputs, opts, io);
+      })(),
+    );
+
+  program
+    .command("policy")
+    .description(
+      "imagePullPolicy for every container in Kubernetes manifests: defaulting, validation, admission, what the kubelet does",
+    )
+    .argument("[files...]", "YAML or JSON manifests; - reads standard input")
+    .option("--always-pull-images", "apply the AlwaysPullImages admission plugin to Pods")
+    .option("--json", "machine-readable output (same as -o json)")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "json", "yaml"])
+        .default("text"),
+    )
+    .option(
+      "--digest-algorithms <list>",
+      "digest algorithms to accept, comma-separated",
+      "sha256,sha384,sha512",
+    )
+    .action(
+      (
+        files: string[],
+        opts: {
+          alwaysPullImages?: boolean;
+          json?: boolean;
+          output?: "text" | "json" | "yaml";
+          digestAlgorithms?: string;
+        },
+      ) =>
+        run(async () => {
+          const [{ runPolicy }, { parseDigestAlgorithms }] = await Promise.all([
+            import("./commands/policy.ts"),
+            import("./commands/parse.ts"),
+          ]);
+          const inputs = files.length > 0 ? files : process.stdin.isTTY ? [] : ["-"];
+          if (inputs.length === 0) {
+            io.stderr.write(
+              "kimg policy: give manifest files as arguments, or - to read standard input\n",
+            );
+            return EXIT.UNREADABLE;
+          }
+          return runPolicy(
+            inputs,
+            {
+              alwaysPullImages: opts.alwaysPullImages === true,
+              json: opts.json === true,
+              output: opts.json === true ? "json" : (opts.output ?? "text"),
+              digestAlgorithms: [...parseDigestAlgorithms(opts.digestAlgorithms)],
+            },
+            io,
+          );
+        })(),
+    );
+
+  return program;
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    code = report(err, argv.includes("--debug"), io);
+  }
+  return code;
+}
