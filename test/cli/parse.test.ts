@@ -1,0 +1,123 @@
+// Runs the built binary (dist/, made by `npm test`'s pretest build) as a user would.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, it } from "node:test";
+
+const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+
+function kimg(args: string[], input?: string, env: NodeJS.ProcessEnv = {}) {
+  // Colour is decided by the environment: start from one without NO_COLOR/FORCE_COLOR
+  // (an empty FORCE_COLOR forces colour, as in Node itself).
+  const base = { ...process.env };
+  delete base.NO_COLOR;
+  delete base.FORCE_COLOR;
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input: input ?? "",
+    encoding: "utf8",
+    env: { ...base, ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("kimg parse", () => {
+  it("draws the seed's anatomy, plain when not a TTY", () => {
+    const r = kimg(["parse", "my-registry.example.com:5000/example/web-example:v1.0.1"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes("\x1b["), "no escape codes");
+    assert.match(r.stdout, /^ {2}registry {4}my-registry\.example\.com$/m);
+    assert.match(r.stdout, /^ {2}port {8}5000$/m);
+    assert.match(r.stdout, /^ {2}repository {2}example$/m);
+    assert.match(r.stdout, /^ {2}image name {2}web-example$/m);
+    assert.match(r.stdout, /^ {2}tag {9}v1\.0\.1$/m);
+    assert.match(r.stdout, /^ {2}pull policy IfNotPresent if unset/m);
+  });
+
+  it("colours parts as the seed does when asked to", () => {
+    const r = kimg(["parse", "my-registry.example.com:5000/example/web-example:v1.0.1"], "", {
+      FORCE_COLOR: "1",
+    });
+    const first = r.stdout.split("\n")[0] ?? "";
+    assert.ok(first.includes("\x1b[34mmy-registry.example.com\x1b[39m"), "registry blue");
+    assert.ok(first.includes("\x1b[32m5000\x1b[39m"), "port green");
+    assert.ok(first.includes("\x1b[35mexample\x1b[39m"), "repository purple");
+    assert.ok(first.includes("\x1b[31mweb-example\x1b[39m"), "image name red");
+    assert.ok(first.includes("\x1b[33mv1.0.1\x1b[39m"), "tag brown");
+  });
+
+  it("NO_COLOR wins over FORCE_COLOR", () => {
+    const r = kimg(["parse", "nginx"], "", { FORCE_COLOR: "1", NO_COLOR: "1" });
+    assert.ok(!r.stdout.includes("\x1b["), "no escape codes");
+  });
+
+  it("--json prints one object per line with the documented fields; exit 1 when any is invalid", () => {
+    const r = kimg(["parse", "--json", "nginx", "Foo", "quay.io/a/b:1"]);
+    assert.equal(r.code, 1);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0].string, "docker.io/library/nginx");
+    assert.equal(lines[0].defaultPullPolicy, "Always");
+    assert.equal(lines[1].valid, false);
+    assert.equal(lines[1].error.code, "REPOSITORY_NOT_LOWERCASE");
+    assert.equal(lines[2].registry, "quay.io");
+    assert.equal(lines[2].repository, "a");
+    assert.equal(lines[2].imageName, "b");
+    assert.equal(r.stderr, "");
+  });
+
+  it("reads references from standard input with -", () => {
+    const r = kimg(["parse", "--json", "-"], "nginx\r\n\nredis:7\n");
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.familiar),
+      ["nginx", "redis:7"],
+    );
+  });
+
+  it("--mode picks the upstream function", () => {
+    const d = `sha256:${"c".repeat(64)}`;
+    const docker = JSON.parse(kimg(["parse", "--json", "--mode", "docker", `a:1@${d}`]).stdout);
+    assert.equal(docker.string, `docker.io/library/a@${d}`);
+    const k8s = JSON.parse(kimg(["parse", "--json", "--mode", "k8s", "a"]).stdout);
+    assert.equal(k8s.repoToPull, "docker.io/library/a");
+    assert.equal(k8s.tag, "latest");
+    const parse = JSON.parse(kimg(["parse", "--json", "--mode", "parse", "foo/bar"]).stdout);
+    assert.equal(parse.domain, "foo");
+    const named = kimg(["parse", "--json", "--mode", "named", "foo"]);
+    assert.equal(JSON.parse(named.stdout).error.message, "repository name must be canonical");
+    const any = JSON.parse(kimg(["parse", "--json", "--mode", "any", "c".repeat(64)]).stdout);
+    assert.equal(any.kind, "digest");
+  });
+
+  it("--digest-algorithms narrows the accepted digests", () => {
+    const ref = `a@sha384:${"d".repeat(96)}`;
+    assert.equal(kimg(["parse", ref]).code, 0);
+    const r = kimg(["parse", "--json", "--digest-algorithms", "sha256", ref]);
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).error.message, "unsupported digest algorithm");
+  });
+
+  it("bad flags give one line and exit 2", () => {
+    const bad = kimg(["parse", "--digest-algorithms", "md5", "x"]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split("\n").length, 1);
+    assert.match(bad.stderr, /unknown algorithm "md5"/);
+    assert.equal(kimg(["parse", "--mode", "bogus", "x"]).code, 2);
+    assert.equal(kimg(["nosuch"]).code, 2);
+  });
+
+  it("--help and --version exit 0", () => {
+    assert.equal(kimg(["--version"]).stdout.trim(), "0.1.0");
+    const h = kimg(["--help"]);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /parse/);
+    assert.match(h.stdout, /policy/);
+  });
+});
