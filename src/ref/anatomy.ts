@@ -148,8 +148,15 @@ export function anatomy(input: string, ref: Reference, mode: ParseMode): Anatomy
   const { host, port } = splitHostPort(ref.domain);
   const registryImplied = split !== undefined && !split.domainWritten;
   let registryNote: string | undefined;
-  if (registryImplied) registryNote = `no registry written: Docker Hub (${DEFAULT_DOMAIN})`;
-  else if (split !== undefined && input.startsWith(`${LEGACY_DEFAULT_DOMAIN}/`)) {
+  if (registryImplied) {
+    registryNote = `no registry written: Docker Hub (${DEFAULT_DOMAIN})`;
+    // Upstream FIXME kept on purpose: without a "/", `localhost:5000` or `example.com` is an
+    // official image name (with tag 5000), not a registry.
+    const first = input.split(/[:@]/, 1)[0] ?? "";
+    if (!input.includes("/") && (first.includes(".") || first === "localhost")) {
+      registryNote += `; without a "/", "${first}" is an image name, not a registry`;
+    }
+  } else if (split !== undefined && input.startsWith(`${LEGACY_DEFAULT_DOMAIN}/`)) {
     registryNote = `${LEGACY_DEFAULT_DOMAIN} is rewritten to ${DEFAULT_DOMAIN}`;
   }
   const slash = ref.path.lastIndexOf("/");

@@ -18,7 +18,7 @@ export function renderExplanation(e: ImageExplanation, paint: Painter): string {
       row("error", `${paint("error", e.error?.message ?? "invalid")}  [${e.error?.code}]`),
     );
     lines.push(
-      row("pull policy", `${e.defaultPullPolicy} (if unset: ${e.defaultPullPolicyReason})`),
+      row("pull policy", `${e.defaultPullPolicy} if unset: an unparsable image has no tag`),
     );
     lines.push(row("on a node", "the kubelet fails the container with InvalidImageName"));
     return lines.join("\n");
@@ -47,7 +47,7 @@ export function renderExplanation(e: ImageExplanation, paint: Painter): string {
       lines.push(row(label, paint("dim", none)));
       return;
     }
-    const value = p.value === "" ? "" : paint(styles[i] ?? "bold", p.value);
+    const value = p.value === "" ? paint("dim", "-") : paint(styles[i] ?? "bold", p.value);
     const implied = p.implied ? paint("dim", " (implied)") : "";
     const note = p.note !== undefined ? paint("dim", `  ${p.note}`) : "";
     lines.push(row(label, `${value}${implied}${note}`));
