@@ -32,6 +32,19 @@ export function isDigestAlgorithm(s: string): s is DigestAlgorithm {
 }
 
 const LOWER_HEX = /^[a-f0-9]+$/;
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Length in UTF-8 bytes, as Go's len(string). */
+function utf8Length(s: string): number {
+  if (!NON_ASCII.test(s)) return s.length;
+  let n = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) ?? 0;
+    // A lone surrogate would be encoded as U+FFFD: 3 bytes.
+    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
 
 function available(alg: string, opts: ParseOptions | undefined): alg is DigestAlgorithm {
   if (!isDigestAlgorithm(alg)) return false;
@@ -55,7 +68,8 @@ export function checkDigest(s: string, opts?: ParseOptions): RefFailure | undefi
   const alg = s.slice(0, i);
   if (!available(alg, opts)) return GO_DIGEST_RE.test(s) ? ERR_UNSUPPORTED : ERR_FORMAT;
   const hex = s.slice(i + 1);
-  if (hex.length !== DIGEST_HEX_LENGTH[alg]) return ERR_LENGTH;
+  // Go's len() counts UTF-8 bytes: only differs from .length for non-ASCII text.
+  if (utf8Length(hex) !== DIGEST_HEX_LENGTH[alg]) return ERR_LENGTH;
   if (!LOWER_HEX.test(hex)) return ERR_FORMAT;
   return undefined;
 }

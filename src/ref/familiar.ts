@@ -46,65 +46,73 @@ export function familiarMatch(pattern: string, ref: Reference): boolean {
   return matched;
 }
 
-// ---- Go's path.Match, ported rune for rune (go/src/path/match.go) ----
+// ---- Go's path.Match, ported from go/src/path/match.go ----
+// Works on arrays of code points (Go decodes runes) with indexes, never slicing, so a long
+// pattern costs O(len(pattern) × len(name)) as in Go, not more.
 
 function badPattern(): KimgError {
   return new KimgError("BAD_PATTERN", "syntax error in pattern");
 }
 
-/** Go `path.Match(pattern, name)`. */
+/** Go `path.Match(pattern, name)`. Throws "syntax error in pattern" when malformed. */
 export function pathMatch(patternText: string, nameText: string): boolean {
-  let pattern = [...patternText];
-  let name = [...nameText];
-  outer: while (pattern.length > 0) {
-    const scanned = scanChunk(pattern);
-    const { star, chunk } = scanned;
-    pattern = scanned.rest;
-    if (star && chunk.length === 0) {
+  const p = [...patternText];
+  const n = [...nameText];
+  let pi = 0; // start of the unread pattern
+  let ni = 0; // start of the unread name
+  outer: while (pi < p.length) {
+    const { star, chunkStart, chunkEnd } = scanChunk(p, pi);
+    pi = chunkEnd;
+    if (star && chunkStart === chunkEnd) {
       // Trailing * matches the rest of the name unless it has a /.
-      return !name.includes("/");
+      return n.indexOf("/", ni) === -1;
     }
-    const r = matchChunk(chunk, name);
-    if (r.ok && (r.rest.length === 0 || pattern.length > 0)) {
-      name = r.rest;
+    const r = matchChunk(p, chunkStart, chunkEnd, n, ni);
+    if (r >= 0 && (r === n.length || pi < p.length)) {
+      ni = r;
       continue;
     }
-    if (r.err) throw badPattern();
+    if (r === ERR) throw badPattern();
     if (star) {
-      for (let i = 0; i < name.length && name[i] !== "/"; i++) {
-        const r2 = matchChunk(chunk, name.slice(i + 1));
-        if (r2.ok) {
-          if (pattern.length === 0 && r2.rest.length > 0) continue;
-          name = r2.rest;
+      // Look for a match skipping i+1 runes; * cannot skip /.
+      for (let i = ni; i < n.length && n[i] !== "/"; i++) {
+        const r2 = matchChunk(p, chunkStart, chunkEnd, n, i + 1);
+        if (r2 >= 0) {
+          // The last chunk must exhaust the name.
+          if (pi === p.length && r2 < n.length) continue;
+          ni = r2;
           continue outer;
         }
-        if (r2.err) throw badPattern();
+        if (r2 === ERR) throw badPattern();
       }
     }
-    // Before failing, check the rest of the pattern is well formed.
-    while (pattern.length > 0) {
-      const s = scanChunk(pattern);
-      pattern = s.rest;
-      if (matchChunk(s.chunk, []).err) throw badPattern();
+    // Before failing, check that the rest of the pattern is well formed.
+    while (pi < p.length) {
+      const c = scanChunk(p, pi);
+      pi = c.chunkEnd;
+      if (matchChunk(p, c.chunkStart, c.chunkEnd, n, n.length) === ERR) throw badPattern();
     }
     return false;
   }
-  return name.length === 0;
+  return ni === n.length;
 }
 
-function scanChunk(pattern: string[]): { star: boolean; chunk: string[]; rest: string[] } {
+function scanChunk(
+  p: readonly string[],
+  from: number,
+): { star: boolean; chunkStart: number; chunkEnd: number } {
+  let i = from;
   let star = false;
-  let p = 0;
-  while (p < pattern.length && pattern[p] === "*") {
-    p++;
+  while (i < p.length && p[i] === "*") {
+    i++;
     star = true;
   }
+  const chunkStart = i;
   let inRange = false;
-  let i = p;
-  scan: for (; i < pattern.length; i++) {
-    switch (pattern[i]) {
+  scan: for (; i < p.length; i++) {
+    switch (p[i]) {
       case "\\":
-        if (i + 1 < pattern.length) i++;
+        if (i + 1 < p.length) i++;
         break;
       case "[":
         inRange = true;
@@ -117,87 +125,95 @@ function scanChunk(pattern: string[]): { star: boolean; chunk: string[]; rest: s
         break;
     }
   }
-  return { star, chunk: pattern.slice(p, i), rest: pattern.slice(i) };
+  return { star, chunkStart, chunkEnd: i };
 }
 
-interface ChunkResult {
-  readonly rest: string[];
-  readonly ok: boolean;
-  readonly err: boolean;
-}
+/** matchChunk's outcomes besides "matched, rest of the name starts at index ≥ 0". */
+const NO_MATCH = -1;
+const ERR = -2;
 
-function matchChunk(chunkIn: string[], sIn: string[]): ChunkResult {
-  let chunk = chunkIn;
-  let s = sIn;
+/**
+ * Matches p[ci, ce) against the start of n[si…]. Returns the index in n after the match,
+ * NO_MATCH, or ERR for a malformed chunk (checked even after the match has failed, as Go does).
+ */
+function matchChunk(
+  p: readonly string[],
+  ci0: number,
+  ce: number,
+  n: readonly string[],
+  si0: number,
+): number {
+  let ci = ci0;
+  let si = si0;
   let failed = false;
-  while (chunk.length > 0) {
-    if (!failed && s.length === 0) failed = true;
-    const c = chunk[0];
+  while (ci < ce) {
+    if (!failed && si >= n.length) failed = true;
+    const c = p[ci];
     if (c === "[") {
-      let r = "";
-      if (!failed) {
-        r = s[0] ?? "";
-        s = s.slice(1);
-      }
-      chunk = chunk.slice(1);
+      const r = failed ? -1 : (n[si]?.codePointAt(0) ?? -1);
+      if (!failed) si++;
+      ci++;
       let negated = false;
-      if (chunk[0] === "^") {
+      if (ci < ce && p[ci] === "^") {
         negated = true;
-        chunk = chunk.slice(1);
+        ci++;
       }
       let match = false;
       let nrange = 0;
       for (;;) {
-        if (chunk.length > 0 && chunk[0] === "]" && nrange > 0) {
-          chunk = chunk.slice(1);
+        if (ci < ce && p[ci] === "]" && nrange > 0) {
+          ci++;
           break;
         }
-        const lo = getEsc(chunk);
-        if (lo === null) return { rest: [], ok: false, err: true };
-        chunk = lo.rest;
+        const lo = getEsc(p, ci, ce);
+        if (lo === null) return ERR;
+        ci = lo.next;
         let hi = lo.r;
-        if (chunk[0] === "-") {
-          const h = getEsc(chunk.slice(1));
-          if (h === null) return { rest: [], ok: false, err: true };
+        if (p[ci] === "-") {
+          const h = getEsc(p, ci + 1, ce);
+          if (h === null) return ERR;
           hi = h.r;
-          chunk = h.rest;
+          ci = h.next;
         }
-        const rc = r.codePointAt(0) ?? -1;
-        if ((lo.r.codePointAt(0) ?? 0) <= rc && rc <= (hi.codePointAt(0) ?? 0)) match = true;
+        if (lo.r <= r && r <= hi) match = true;
         nrange++;
       }
       if (match === negated) failed = true;
     } else if (c === "?") {
       if (!failed) {
-        if (s[0] === "/") failed = true;
-        s = s.slice(1);
+        if (n[si] === "/") failed = true;
+        si++;
       }
-      chunk = chunk.slice(1);
+      ci++;
     } else {
       if (c === "\\") {
-        chunk = chunk.slice(1);
-        if (chunk.length === 0) return { rest: [], ok: false, err: true };
+        ci++;
+        if (ci >= ce) return ERR;
       }
       if (!failed) {
-        if (chunk[0] !== s[0]) failed = true;
-        s = s.slice(1);
+        if (p[ci] !== n[si]) failed = true;
+        si++;
       }
-      chunk = chunk.slice(1);
+      ci++;
     }
   }
-  if (failed) return { rest: [], ok: false, err: false };
-  return { rest: s, ok: true, err: false };
+  return failed ? NO_MATCH : si;
 }
 
-function getEsc(chunkIn: string[]): { r: string; rest: string[] } | null {
-  let chunk = chunkIn;
-  if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") return null;
-  if (chunk[0] === "\\") {
-    chunk = chunk.slice(1);
-    if (chunk.length === 0) return null;
+/** One (possibly escaped) rune of a character class; null when malformed. */
+function getEsc(
+  p: readonly string[],
+  from: number,
+  ce: number,
+): { r: number; next: number } | null {
+  let i = from;
+  if (i >= ce || p[i] === "-" || p[i] === "]") return null;
+  if (p[i] === "\\") {
+    i++;
+    if (i >= ce) return null;
   }
-  const r = chunk[0] ?? "";
-  const rest = chunk.slice(1);
-  if (rest.length === 0) return null;
-  return { r, rest };
+  const r = p[i]?.codePointAt(0) ?? -1;
+  i++;
+  if (i >= ce) return null;
+  return { r, next: i };
 }
