@@ -72,58 +72,32 @@ export function explainImage(
 ): ImageExplanation {
   const policy = defaultPullPolicy(input, opts);
   const r: Reference | RefFailure = tryParseWithMode(input, mode, opts);
-  const base = {
+  const ok = !isFailure(r);
+  const a = ok ? anatomy(input, r, mode) : null;
+  // Field order is the JSON output's order: identity, verdict, reference, anatomy, Kubernetes.
+  return {
     input,
     mode,
+    valid: ok,
+    error: ok ? null : { code: r.code, message: r.message },
+    kind: ok ? r.kind : null,
+    domain: ok ? r.domain : "",
+    path: ok ? r.path : "",
+    tag: ok ? r.tag : "",
+    digest: ok ? r.digest : "",
+    string: ok ? referenceString(r) : null,
+    familiar: ok ? familiarString(r) : null,
+    familiarName: ok && isNamed(r) ? familiarName(r) : null,
+    normalized: ok ? safe(() => referenceString(parseWithMode(input, "normalized", opts))) : null,
+    registry: a?.registry.value ?? "",
+    port: a?.port.value ?? "",
+    repository: a?.repository.value ?? "",
+    imageName: a?.imageName.value ?? "",
+    anatomy: a,
     defaultPullPolicy: policy.policy,
     defaultPullPolicyRule: policy.rule,
     defaultPullPolicyReason: policy.reason,
-  };
-  const k8s =
-    mode === "k8s" ? { repoToPull: safe(() => parseImageName(input, opts).repoToPull) } : {};
-  if (isFailure(r)) {
-    return {
-      ...base,
-      ...k8s,
-      valid: false,
-      error: { code: r.code, message: r.message },
-      kind: null,
-      domain: "",
-      path: "",
-      tag: "",
-      digest: "",
-      string: null,
-      familiar: null,
-      familiarName: null,
-      normalized: null,
-      registry: "",
-      port: "",
-      repository: "",
-      imageName: "",
-      anatomy: null,
-      criImage: null,
-    };
-  }
-  const a = anatomy(input, r, mode);
-  return {
-    ...base,
-    ...k8s,
-    valid: true,
-    error: null,
-    kind: r.kind,
-    domain: r.domain,
-    path: r.path,
-    tag: r.tag,
-    digest: r.digest,
-    string: referenceString(r),
-    familiar: familiarString(r),
-    familiarName: isNamed(r) ? familiarName(r) : null,
-    normalized: safe(() => referenceString(parseWithMode(input, "normalized", opts))),
-    registry: a.registry.value,
-    port: a.port.value,
-    repository: a.repository.value,
-    imageName: a.imageName.value,
-    anatomy: a,
-    criImage: safe(() => applyDefaultImageTag(input, opts)),
+    criImage: ok ? safe(() => applyDefaultImageTag(input, opts)) : null,
+    ...(mode === "k8s" ? { repoToPull: safe(() => parseImageName(input, opts).repoToPull) } : {}),
   };
 }
