@@ -2,7 +2,7 @@
 // deeper, so the library surface is exactly what they use.
 
 export * from "./errors.ts";
-export * from "./ref/index.ts";
 export * from "./explain/index.ts";
-export * from "./policy/index.ts";
 export * from "./manifest/index.ts";
+export * from "./policy/index.ts";
+export * from "./ref/index.ts";

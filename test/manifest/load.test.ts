@@ -1,0 +1,79 @@
+// Tests for src/manifest/load.ts: YAML 1.1 parsing, empty documents, JSON detection and
+// `source:line:col` syntax errors.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isKimgError } from "../../src/errors.ts";
+import { loadManifests } from "../../src/manifest/index.ts";
+
+function syntaxError(text: string, source = "in.yaml"): string {
+  try {
+    loadManifests(text, source);
+  } catch (e) {
+    assert.ok(isKimgError(e, "INPUT_UNREADABLE"), `expected INPUT_UNREADABLE, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail("expected a syntax error");
+}
+
+describe("loadManifests", () => {
+  it("reads YAML 1.1 booleans and octals as Kubernetes does (yes/on/y → true)", () => {
+    const f = loadManifests("a: yes\nb: on\nc: y\nd: off\ne: 0755\nf: 'yes'\n", "x.yaml");
+    const js = f.documents[0]?.document.toJS();
+    assert.deepEqual(js, { a: true, b: true, c: true, d: false, e: 493, f: "yes" });
+  });
+
+  it("skips empty documents and keeps stream positions", () => {
+    const text = "---\n---\n# only a comment\n---\nkind: Pod\n---\n\n---\nkind: Service\n";
+    const f = loadManifests(text, "x.yaml");
+    assert.equal(f.documents.length, 2);
+    assert.deepEqual(
+      f.documents.map((d) => [d.index, d.line]),
+      [
+        [2, 5],
+        [4, 9],
+      ],
+    );
+  });
+
+  it("loads empty input as no documents", () => {
+    assert.equal(loadManifests("", "e.yaml").documents.length, 0);
+    assert.equal(loadManifests("# nothing\n", "e.yaml").documents.length, 0);
+  });
+
+  it("keeps an explicit null document (it is reported later, not dropped)", () => {
+    assert.equal(loadManifests("null\n", "n.yaml").documents.length, 1);
+  });
+
+  it("detects JSON input", () => {
+    assert.equal(loadManifests('  {"kind": "Pod"}', "p.json").format, "json");
+    assert.equal(loadManifests('\uFEFF[{"kind": "Pod"}]', "p.json").format, "json");
+    assert.equal(loadManifests("kind: Pod\n", "p.yaml").format, "yaml");
+    assert.deepEqual(loadManifests('{"kind": "Pod"}', "p.json").documents[0]?.document.toJS(), {
+      kind: "Pod",
+    });
+  });
+
+  it("reports a syntax error as source:line:col: problem, on one line", () => {
+    const msg = syntaxError("kind: Pod\n---\nspec:\n  containers: [a,\n b: c\n", "deploy.yaml");
+    assert.match(msg, /^deploy\.yaml:5:2: Flow sequence/);
+    assert.ok(!msg.includes("\n"), msg);
+    assert.ok(!/at line \d+, column/.test(msg), msg);
+  });
+
+  it("reports the first error's position and counts the others", () => {
+    const msg = syntaxError("a: 1\nb: [\n---\nc: {\n");
+    assert.match(msg, /^in\.yaml:\d+:\d+: .+ \(and \d+ more\)$/);
+  });
+
+  it("rejects duplicate keys, as go-yaml does", () => {
+    const msg = syntaxError("kind: Pod\nmetadata:\n  name: a\n  name: b\n", "dup.yaml");
+    assert.match(msg, /^dup\.yaml:4:3: .*unique/i);
+  });
+
+  it("maps offsets to 1-based line and column", () => {
+    const f = loadManifests("a: 1\nbb: 2\n", "x.yaml");
+    assert.deepEqual(f.position(0), { line: 1, column: 1 });
+    assert.deepEqual(f.position(5), { line: 2, column: 1 });
+    assert.deepEqual(f.position(7), { line: 2, column: 3 });
+  });
+});
