@@ -7,18 +7,18 @@ import { type DefaultingRule, defaultPullPolicy, type PullPolicy } from "../poli
 import {
   type Anatomy,
   anatomy,
-  applyDefaultImageTag,
+  criImageOf,
   familiarName,
   familiarString,
   isFailure,
   isNamed,
   type ParseMode,
   type ParseOptions,
-  parseImageName,
-  parseWithMode,
   type Reference,
   type RefFailure,
   referenceString,
+  tryParseImageName,
+  tryParseNormalizedNamed,
   tryParseWithMode,
 } from "../ref/index.ts";
 
@@ -56,12 +56,14 @@ export interface ImageExplanation {
   readonly repoToPull?: string | null;
 }
 
-function safe<T>(f: () => T): T | null {
-  try {
-    return f();
-  } catch {
-    return null;
-  }
+function normalizedString(
+  input: string,
+  mode: ParseMode,
+  r: Reference | RefFailure,
+  opts: ParseOptions | undefined,
+): string | null {
+  const n = mode === "normalized" ? r : tryParseNormalizedNamed(input, opts);
+  return isFailure(n) ? null : referenceString(n);
 }
 
 /** Explains `input` as the upstream function named by `mode` reads it. Never throws. */
@@ -74,6 +76,7 @@ export function explainImage(
   const r: Reference | RefFailure = tryParseWithMode(input, mode, opts);
   const ok = !isFailure(r);
   const a = ok ? anatomy(input, r, mode) : null;
+  const k8s = tryParseImageName(input, opts);
   // Field order is the JSON output's order: identity, verdict, reference, anatomy, Kubernetes.
   return {
     input,
@@ -88,7 +91,7 @@ export function explainImage(
     string: ok ? referenceString(r) : null,
     familiar: ok ? familiarString(r) : null,
     familiarName: ok && isNamed(r) ? familiarName(r) : null,
-    normalized: ok ? safe(() => referenceString(parseWithMode(input, "normalized", opts))) : null,
+    normalized: normalizedString(input, mode, r, opts),
     registry: a?.registry.value ?? "",
     port: a?.port.value ?? "",
     repository: a?.repository.value ?? "",
@@ -97,7 +100,7 @@ export function explainImage(
     defaultPullPolicy: policy.policy,
     defaultPullPolicyRule: policy.rule,
     defaultPullPolicyReason: policy.reason,
-    criImage: ok ? safe(() => applyDefaultImageTag(input, opts)) : null,
-    ...(mode === "k8s" ? { repoToPull: safe(() => parseImageName(input, opts).repoToPull) } : {}),
+    criImage: ok && !isFailure(k8s) ? criImageOf(input, k8s) : null,
+    ...(mode === "k8s" ? { repoToPull: isFailure(k8s) ? null : k8s.repoToPull } : {}),
   };
 }

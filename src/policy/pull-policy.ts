@@ -25,7 +25,13 @@
 //   `…already present on machine and can be accessed by the pod`.
 
 import { KimgError } from "../errors.ts";
-import { applyDefaultImageTag, goQuote, type ParseOptions, parseImageName } from "../ref/index.ts";
+import {
+  applyDefaultImageTag,
+  goQuote,
+  isFailure,
+  type ParseOptions,
+  tryParseImageName,
+} from "../ref/index.ts";
 
 export type PullPolicy = "Always" | "IfNotPresent" | "Never";
 
@@ -75,68 +81,53 @@ const DEFAULT_TAG = "latest";
 
 /** SetDefaults_Container's choice for an empty `imagePullPolicy`. */
 export function defaultPullPolicy(image: string, opts?: ParseOptions): DefaultedPullPolicy {
-  let parsed: { readonly tag: string; readonly digest: string };
-  try {
-    parsed = parseImageName(image, opts);
-  } catch (e) {
-    if (!(e instanceof KimgError)) throw e;
-    const common = { policy: "IfNotPresent", tag: "", digest: "", parseError: e.message } as const;
-    return image === ""
-      ? {
-          ...common,
-          rule: "empty-image",
-          reason: "the image is empty, so there is no tag ⇒ IfNotPresent",
-        }
-      : {
-          ...common,
-          rule: "unparsable",
-          reason: `the image cannot be parsed (${e.message}), so there is no tag ⇒ IfNotPresent`,
-        };
-  }
-  const { tag, digest } = parsed;
-  const base = { tag, digest } as const;
-  if (tag === DEFAULT_TAG) {
-    if (digest !== "") {
-      return {
-        ...base,
-        policy: "Always",
-        rule: "latest-tag-with-digest",
-        reason: `tag "latest" is present (the digest does not change that) ⇒ Always`,
-      };
-    }
-    // ParseImageName reports "latest" both for an explicit `:latest` and for no tag at all.
-    const explicit = hasExplicitTag(image, tag);
-    return explicit
-      ? { ...base, policy: "Always", rule: "latest-tag", reason: `tag "latest" ⇒ Always` }
-      : {
-          ...base,
-          policy: "Always",
-          rule: "no-tag",
-          reason: `no tag or digest, so the tag defaults to "latest" ⇒ Always`,
-        };
-  }
-  if (tag === "") {
+  // The failure as a value: defaulting ignores parse errors, and bulk callers (kimg parse -)
+  // should not pay for an Error per invalid image.
+  const parsed = tryParseImageName(image, opts);
+  if (isFailure(parsed)) {
+    const rule: DefaultingRule = image === "" ? "empty-image" : "unparsable";
+    const reason =
+      image === ""
+        ? "the image is empty, so there is no tag ⇒ IfNotPresent"
+        : `the image cannot be parsed (${parsed.message}), so there is no tag ⇒ IfNotPresent`;
     return {
-      ...base,
       policy: "IfNotPresent",
-      rule: "digest-only",
-      reason: "digest only, so there is no tag ⇒ IfNotPresent",
+      rule,
+      reason,
+      tag: "",
+      digest: "",
+      parseError: parsed.message,
     };
   }
-  const caseNote = tag.toLowerCase() === DEFAULT_TAG ? " (tags are case-sensitive)" : "";
-  return digest !== ""
-    ? {
-        ...base,
-        policy: "IfNotPresent",
-        rule: "other-tag-with-digest",
-        reason: `tag ${goQuote(tag)} is not "latest"${caseNote} ⇒ IfNotPresent`,
-      }
-    : {
-        ...base,
-        policy: "IfNotPresent",
-        rule: "other-tag",
-        reason: `tag ${goQuote(tag)} is not "latest"${caseNote} ⇒ IfNotPresent`,
-      };
+  const { tag, digest } = parsed;
+  let policy: PullPolicy;
+  let rule: DefaultingRule;
+  let reason: string;
+  if (tag === DEFAULT_TAG) {
+    policy = "Always";
+    if (digest !== "") {
+      rule = "latest-tag-with-digest";
+      reason = `tag "latest" is present (the digest does not change that) ⇒ Always`;
+    } else if (hasExplicitTag(image, tag)) {
+      // ParseImageName reports "latest" both for an explicit `:latest` and for no tag at all.
+      rule = "latest-tag";
+      reason = `tag "latest" ⇒ Always`;
+    } else {
+      rule = "no-tag";
+      reason = `no tag or digest, so the tag defaults to "latest" ⇒ Always`;
+    }
+  } else if (tag === "") {
+    policy = "IfNotPresent";
+    rule = "digest-only";
+    reason = "digest only, so there is no tag ⇒ IfNotPresent";
+  } else {
+    policy = "IfNotPresent";
+    rule = digest !== "" ? "other-tag-with-digest" : "other-tag";
+    const caseNote = tag.toLowerCase() === DEFAULT_TAG ? " (tags are case-sensitive)" : "";
+    reason = `tag ${goQuote(tag)} is not "latest"${caseNote} ⇒ IfNotPresent`;
+  }
+  // One object literal of a fixed shape (spreads into literals are slow in V8 on hot paths).
+  return { policy, rule, reason, tag, digest };
 }
 
 /**

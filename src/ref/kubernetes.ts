@@ -1,10 +1,10 @@
 // How Kubernetes reads an image string: pkg/util/parsers/parsers.go (ParseImageName) and the
 // kubelet's CRI image string (pkg/kubelet/images/image_manager.go applyDefaultImageTag). Pure.
 
-import { KimgError } from "../errors.ts";
 import type { ParseOptions } from "./digest.ts";
+import { failure, isFailure, type RefFailure, raise } from "./failure.ts";
 import { goQuote } from "./go-quote.ts";
-import { DEFAULT_TAG, parseNormalizedNamed } from "./normalize.ts";
+import { DEFAULT_TAG, tryParseNormalizedNamed } from "./normalize.ts";
 import { referenceName } from "./reference.ts";
 
 export interface ImageName {
@@ -16,24 +16,30 @@ export interface ImageName {
   readonly digest: string;
 }
 
+/** `parseImageName` returning the (wrapped) failure instead of throwing. */
+export function tryParseImageName(image: string, opts?: ParseOptions): ImageName | RefFailure {
+  const ref = tryParseNormalizedNamed(image, opts);
+  if (isFailure(ref)) {
+    return failure(ref.code, `couldn't parse image name ${goQuote(image)}: ${ref.message}`);
+  }
+  const tag = ref.tag === "" && ref.digest === "" ? DEFAULT_TAG : ref.tag;
+  return { repoToPull: referenceName(ref), tag, digest: ref.digest };
+}
+
 /**
  * `parsers.ParseImageName`. Errors keep the library's code; the message is wrapped as
  * upstream does: `couldn't parse image name "<image>": <error>`.
  */
 export function parseImageName(image: string, opts?: ParseOptions): ImageName {
-  let ref: ReturnType<typeof parseNormalizedNamed>;
-  try {
-    ref = parseNormalizedNamed(image, opts);
-  } catch (e) {
-    if (e instanceof KimgError) {
-      throw new KimgError(e.code, `couldn't parse image name ${goQuote(image)}: ${e.message}`, {
-        cause: e,
-      });
-    }
-    throw e;
-  }
-  const tag = ref.tag === "" && ref.digest === "" ? DEFAULT_TAG : ref.tag;
-  return { repoToPull: referenceName(ref), tag, digest: ref.digest };
+  const r = tryParseImageName(image, opts);
+  return isFailure(r) ? raise(r) : r;
+}
+
+/** The kubelet's CRI image string for a parsed image (see applyDefaultImageTag). */
+export function criImageOf(image: string, parsed: ImageName): string {
+  const { tag, digest } = parsed;
+  if (digest === "" && tag !== "" && !image.endsWith(`:${tag}`)) return `${image}:${tag}`;
+  return image;
 }
 
 /**
@@ -43,7 +49,5 @@ export function parseImageName(image: string, opts?: ParseOptions): ImageName {
  * `docker.io/library/…` ("keep the CRI agnostic wrt image names and default hostnames").
  */
 export function applyDefaultImageTag(image: string, opts?: ParseOptions): string {
-  const { tag, digest } = parseImageName(image, opts);
-  if (digest === "" && tag !== "" && !image.endsWith(`:${tag}`)) return `${image}:${tag}`;
-  return image;
+  return criImageOf(image, parseImageName(image, opts));
 }

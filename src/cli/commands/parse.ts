@@ -57,6 +57,9 @@ async function* lines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
   }
 }
 
+/** Output is gathered into chunks of about this size, and written with backpressure. */
+const CHUNK = 64 * 1024;
+
 export async function runParse(
   refs: readonly string[],
   opts: ParseCommandOptions,
@@ -67,22 +70,32 @@ export async function runParse(
   const paint = painter(io.color);
   let invalid = 0;
   let first = true;
-  const emit = (ref: string): void => {
+  let pending = "";
+  // Waits for the reader when the stream's buffer is full, so memory stays bounded however
+  // many references come in on standard input.
+  const flush = async (): Promise<void> => {
+    if (pending === "") return;
+    const ok = io.stdout.write(pending);
+    pending = "";
+    if (!ok) await new Promise<void>((resolve) => io.stdout.once("drain", resolve));
+  };
+  const emit = async (ref: string): Promise<void> => {
     const e = explainImage(ref, mode, parseOpts);
     if (!e.valid) invalid++;
-    if (opts.json === true) {
-      io.stdout.write(`${JSON.stringify(e)}\n`);
-    } else {
-      io.stdout.write(`${first ? "" : "\n"}${renderExplanation(e, paint)}\n`);
-    }
+    pending +=
+      opts.json === true
+        ? `${JSON.stringify(e)}\n`
+        : `${first ? "" : "\n"}${renderExplanation(e, paint)}\n`;
     first = false;
+    if (pending.length >= CHUNK) await flush();
   };
   for (const ref of refs) {
     if (ref === "-") {
-      for await (const line of lines(io.stdin)) emit(line);
+      for await (const line of lines(io.stdin)) await emit(line);
     } else {
-      emit(ref);
+      await emit(ref);
     }
   }
+  await flush();
   return invalid > 0 ? EXIT.INVALID : EXIT.OK;
 }
