@@ -1,8 +1,11 @@
 // Runs the built binary (dist/, made by `npm test`'s pretest build) as a user would.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { resolve } from "node:path";
+import { Readable, Writable } from "node:stream";
 import { describe, it } from "node:test";
+import { runParse } from "../../src/cli/commands/parse.ts";
 
 const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 
@@ -79,6 +82,53 @@ describe("kimg parse", () => {
       lines.map((l) => l.familiar),
       ["nginx", "redis:7"],
     );
+  });
+
+  it("- streams: each line's result is printed before the next line arrives", async () => {
+    const child = spawn(process.execPath, [BIN, "parse", "--json", "-"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    child.stdout.setEncoding("utf8");
+    const results: string[] = [];
+    for (const ref of ["nginx", "redis:7", "Foo"]) {
+      child.stdin.write(`${ref}\n`);
+      // The line's JSON must come back while stdin is still open.
+      const [chunk] = (await once(child.stdout, "data")) as [string];
+      results.push(JSON.parse(chunk.trim()).input);
+    }
+    child.stdin.end();
+    const [code] = (await once(child, "close")) as [number];
+    assert.deepEqual(results, ["nginx", "redis:7", "Foo"]);
+    assert.equal(code, 1);
+  });
+
+  it("refuses - twice (standard input can be read once)", () => {
+    const r = kimg(["parse", "-", "-"], "nginx\n");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /can be read only once/);
+  });
+
+  it("keeps memory bounded: waits for a slow reader instead of buffering", async () => {
+    let written = 0;
+    let maxBuffered = 0;
+    const stdout = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _enc, done) {
+        written += chunk.length;
+        maxBuffered = Math.max(maxBuffered, stdout.writableLength);
+        setImmediate(done); // a slow consumer
+      },
+    });
+    const stdin = Readable.from(["nginx\nquay.io/a/b:1\nFoo\n".repeat(20_000)]);
+    const code = await runParse(
+      ["-"],
+      { json: true },
+      { stdout, stderr: stdout, stdin, color: false },
+    );
+    assert.equal(code, 1);
+    assert.ok(written > 20_000_000, `wrote ${written} bytes`);
+    // Without backpressure the whole output (over 20 MB) would queue up in the stream.
+    assert.ok(maxBuffered < 256 * 1024, `buffered up to ${maxBuffered} bytes`);
   });
 
   it("--mode picks the upstream function", () => {

@@ -1,6 +1,5 @@
 // `kimg parse [REF…|-]`: each reference explained, one result per reference.
 
-import { createInterface } from "node:readline";
 import {
   ALL_DIGEST_ALGORITHMS,
   type DigestAlgorithm,
@@ -48,13 +47,20 @@ function parseMode(mode: string | undefined): ParseMode {
   return m as ParseMode;
 }
 
-async function* lines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
-  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of rl) {
-    // A trailing "\r" is not part of a reference; blank lines are skipped.
-    const l = line.endsWith("\r") ? line.slice(0, -1) : line;
-    if (l !== "") yield l;
+/**
+ * The lines of a stream, a batch per chunk read: every complete line of a chunk is handed over
+ * at once, so the caller can flush its output whenever the input has nothing more ready
+ * (`tail -f log | kimg parse -` prints as lines arrive) yet batch its writes under load.
+ */
+async function* lineBatches(stream: NodeJS.ReadableStream): AsyncGenerator<string[]> {
+  let rest = "";
+  stream.setEncoding("utf8");
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop() ?? "";
+    yield parts;
   }
+  if (rest !== "") yield [rest];
 }
 
 /** Output is gathered into chunks of about this size, and written with backpressure. */
@@ -65,6 +71,9 @@ export async function runParse(
   opts: ParseCommandOptions,
   io: CliIO,
 ): Promise<number> {
+  if (refs.filter((r) => r === "-").length > 1) {
+    throw new KimgError("INPUT_INVALID", "standard input (-) can be read only once");
+  }
   const mode = parseMode(opts.mode);
   const parseOpts = { digestAlgorithms: parseDigestAlgorithms(opts.digestAlgorithms) };
   const paint = painter(io.color);
@@ -90,10 +99,18 @@ export async function runParse(
     if (pending.length >= CHUNK) await flush();
   };
   for (const ref of refs) {
-    if (ref === "-") {
-      for await (const line of lines(io.stdin)) await emit(line);
-    } else {
+    if (ref !== "-") {
       await emit(ref);
+      continue;
+    }
+    await flush();
+    for await (const batch of lineBatches(io.stdin)) {
+      for (const raw of batch) {
+        // A trailing "\r" is not part of a reference; blank lines are skipped.
+        const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+        if (line !== "") await emit(line);
+      }
+      await flush();
     }
   }
   await flush();
