@@ -6,7 +6,7 @@
 // and `digestAlgorithms` narrows the set.
 
 import { failure, type RefFailure, raise } from "./failure.ts";
-import { GO_DIGEST_RE } from "./grammar.ts";
+import { matchesGoDigest } from "./grammar.ts";
 
 export type DigestAlgorithm = "sha256" | "sha384" | "sha512";
 
@@ -66,7 +66,7 @@ export function checkDigest(s: string, opts?: ParseOptions): RefFailure | undefi
   // A digest needs a colon with something after it.
   if (i <= 0 || i + 1 === s.length) return ERR_FORMAT;
   const alg = s.slice(0, i);
-  if (!available(alg, opts)) return GO_DIGEST_RE.test(s) ? ERR_UNSUPPORTED : ERR_FORMAT;
+  if (!available(alg, opts)) return matchesGoDigest(s) ? ERR_UNSUPPORTED : ERR_FORMAT;
   const hex = s.slice(i + 1);
   // Go's len() counts UTF-8 bytes: only differs from .length for non-ASCII text.
   if (utf8Length(hex) !== DIGEST_HEX_LENGTH[alg]) return ERR_LENGTH;

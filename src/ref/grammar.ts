@@ -7,6 +7,17 @@
 // captures agree (see ../../docs/reference.md). Two translations: `[[:xdigit:]]` becomes
 // `[0-9A-Fa-f]` and `\w` is ASCII `[A-Za-z0-9_]` in both engines without the `u` flag.
 
+import {
+  type Captures,
+  isDigest,
+  isDomain,
+  isGoDigest,
+  LONG_INPUT,
+  linearName,
+  linearReference,
+  linearRemote,
+} from "./linear-match.ts";
+
 // alphanumeric: one or more lowercase letters and digits.
 const alphanumeric = "[a-z0-9]+";
 // separator: a period, one or two underscores, or one or more hyphens. Upstream wrote
@@ -67,3 +78,42 @@ export const ANCHORED_DIGEST_RE = new RegExp(`^${DIGEST}$`);
 export const ANCHORED_IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 /** go-digest's DigestRegexp, used to tell "unsupported" from "invalid format". */
 export const GO_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+// ---- Matching, safe on inputs of any length ----
+// Short inputs (all real ones) use the regular expressions; very long ones the linear
+// scanners, which accept the same language (see linear-match.ts).
+
+/** REFERENCE_RE.exec: [whole, domain, path, tag, digest] or null. */
+export function execReference(s: string): Captures | null {
+  if (s.length > LONG_INPUT) return linearReference(s);
+  return REFERENCE_RE.exec(s) as Captures | null;
+}
+
+/** REMOTE_REFERENCE_RE (strict) or REMOTE_FULL_RE exec: [whole, path, tag, digest] or null. */
+export function execRemote(
+  s: string,
+  strict: boolean,
+): [string, string, string | undefined, string | undefined] | null {
+  if (s.length > LONG_INPUT) return linearRemote(s, strict);
+  return (strict ? REMOTE_REFERENCE_RE : REMOTE_FULL_RE).exec(s) as
+    | [string, string, string | undefined, string | undefined]
+    | null;
+}
+
+/** ANCHORED_NAME_RE.exec: [whole, domain, path] or null. */
+export function execName(s: string): [string, string | undefined, string] | null {
+  if (s.length > LONG_INPUT) return linearName(s);
+  return ANCHORED_NAME_RE.exec(s) as [string, string | undefined, string] | null;
+}
+
+export function matchesDomain(s: string): boolean {
+  return s.length > LONG_INPUT ? isDomain(s, 0, s.length) : ANCHORED_DOMAIN_RE.test(s);
+}
+
+export function matchesDigest(s: string): boolean {
+  return s.length > LONG_INPUT ? isDigest(s, 0, s.length) : ANCHORED_DIGEST_RE.test(s);
+}
+
+export function matchesGoDigest(s: string): boolean {
+  return s.length > LONG_INPUT ? isGoDigest(s) : GO_DIGEST_RE.test(s);
+}

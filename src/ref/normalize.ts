@@ -6,7 +6,7 @@
 import { type DigestAlgorithm, isValidDigest, type ParseOptions } from "./digest.ts";
 import { failure, type RefFailure, raise } from "./failure.ts";
 import { goLowerChanges } from "./go-lower.ts";
-import { ANCHORED_DOMAIN_RE, ANCHORED_IDENTIFIER_RE, REMOTE_REFERENCE_RE } from "./grammar.ts";
+import { ANCHORED_IDENTIFIER_RE, execRemote, matchesDomain } from "./grammar.ts";
 import {
   parseBelowDomain,
   REPOSITORY_NAME_TOTAL_LENGTH_MAX,
@@ -111,9 +111,9 @@ export function tryParseNormalizedNamed(s: string, opts?: ParseOptions): Referen
   // first ":" (path characters are; the digest algorithm is sha256/384/512), so the
   // lower-case check cannot fail. Every failure takes upstream's own order below, which
   // decides the exact error.
-  const validDomain = domain === DEFAULT_DOMAIN || ANCHORED_DOMAIN_RE.test(domain);
+  const validDomain = domain === DEFAULT_DOMAIN || matchesDomain(domain);
   if (validDomain) {
-    const m = REMOTE_REFERENCE_RE.exec(remainder);
+    const m = execRemote(remainder, true);
     if (m !== null) {
       const path = prefix === "" ? (m[1] as string) : prefix + (m[1] as string);
       const tag = m[2] ?? "";

@@ -5,13 +5,7 @@ import { KimgError } from "../errors.ts";
 import { checkDigest, type ParseOptions } from "./digest.ts";
 import { failure, type RefFailure, raise } from "./failure.ts";
 import { goToLower } from "./go-lower.ts";
-import {
-  ANCHORED_DIGEST_RE,
-  ANCHORED_NAME_RE,
-  ANCHORED_TAG_RE,
-  REFERENCE_RE,
-  REMOTE_FULL_RE,
-} from "./grammar.ts";
+import { ANCHORED_TAG_RE, execName, execReference, execRemote, matchesDigest } from "./grammar.ts";
 import { isNamed, kindOf, type Reference } from "./reference.ts";
 
 /**
@@ -35,11 +29,11 @@ const FAIL_TOO_LONG = failure("NAME_TOO_LONG", ERR_NAME_TOO_LONG);
 
 /** `parse` returning its failure instead of throwing. */
 export function tryParse(s: string, opts?: ParseOptions): Reference | RefFailure {
-  const m = REFERENCE_RE.exec(s);
+  const m = execReference(s);
   if (m === null) {
     if (s === "") return FAIL_EMPTY;
     const lower = goToLower(s);
-    return lower !== s && REFERENCE_RE.test(lower) ? FAIL_UPPERCASE : FAIL_FORMAT;
+    return lower !== s && execReference(lower) !== null ? FAIL_UPPERCASE : FAIL_FORMAT;
   }
   const path = m[2] as string;
   if (path.length > REPOSITORY_NAME_TOTAL_LENGTH_MAX) return FAIL_TOO_LONG;
@@ -61,10 +55,10 @@ export function parseBelowDomain(
   remainder: string,
   opts?: ParseOptions,
 ): Reference | RefFailure {
-  const m = REMOTE_FULL_RE.exec(remainder);
+  const m = execRemote(remainder, false);
   if (m === null) {
     const lower = goToLower(remainder);
-    return lower !== remainder && REMOTE_FULL_RE.test(lower) ? FAIL_UPPERCASE : FAIL_FORMAT;
+    return lower !== remainder && execRemote(lower, false) !== null ? FAIL_UPPERCASE : FAIL_FORMAT;
   }
   const path = m[1] as string;
   if (path.length > REPOSITORY_NAME_TOTAL_LENGTH_MAX) return FAIL_TOO_LONG;
@@ -89,7 +83,7 @@ export function parse(s: string, opts?: ParseOptions): Reference {
 
 /** `reference.WithName`: a name without tag or digest. */
 export function withName(name: string): Reference {
-  const m = ANCHORED_NAME_RE.exec(name);
+  const m = execName(name);
   if (m === null) raise(FAIL_FORMAT);
   const path = m[2] ?? "";
   if (path.length > REPOSITORY_NAME_TOTAL_LENGTH_MAX) raise(FAIL_TOO_LONG);
@@ -123,7 +117,7 @@ export function withTag(ref: Reference, tag: string): Reference {
  * length and algorithm rules.
  */
 export function withDigest(ref: Reference, digest: string): Reference {
-  if (!ANCHORED_DIGEST_RE.test(digest)) {
+  if (!matchesDigest(digest)) {
     throw new KimgError("DIGEST_INVALID_FORMAT", ERR_DIGEST_INVALID_FORMAT);
   }
   requireNamed(ref, "withDigest");
