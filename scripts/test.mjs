@@ -6,6 +6,13 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
+
+// The CLI tests run the built binary: build first, so they never test a stale dist/.
+const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) {
+  console.error("build failed: not running the tests");
+  process.exit(build.status ?? 1);
+}
 const only = process.argv.slice(2);
 const files = readdirSync(join(root, "test"), { recursive: true })
   .map(String)

@@ -1,8 +1,6 @@
-// kimg's public API. Re-exports only; front ends (CLI, server) import from here and nowhere
-// deeper, so the library surface is exactly what they use.
+// kimg's public API. Re-exports only; front ends (CLI, server) import from here (or from
+// core.ts, the same minus manifests) and nowhere deeper, so the library surface is exactly
+// what they use.
 
-export * from "./errors.ts";
-export * from "./explain/index.ts";
+export * from "./core.ts";
 export * from "./manifest/index.ts";
-export * from "./policy/index.ts";
-export * from "./ref/index.ts";

@@ -19,8 +19,14 @@ export const EXIT = {
   INTERNAL: 70,
 } as const;
 
+/**
+ * Colour on a terminal unless NO_COLOR is set (no-color.org: any non-empty value); FORCE_COLOR
+ * overrides the terminal check as in Node itself: "0" or "false" turns colour off, any other
+ * value (the empty string included) turns it on.
+ */
 export function colorWanted(stream: { isTTY?: boolean }, env = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force !== "false";
   return stream.isTTY === true && env.TERM !== "dumb";
 }

@@ -170,7 +170,9 @@ export function anatomy(input: string, ref: Reference, mode: ParseMode): Anatomy
   const tagImplied = ref.tag !== "" && written === "" && ref.tag === DEFAULT_TAG;
   let tagNote: string | undefined;
   if (tagImplied) tagNote = `no tag or digest written: the tag defaults to "${DEFAULT_TAG}"`;
-  else if (ref.tag === "" && written !== "")
+  else if (ref.tag === "" && ref.digest === "" && normalizing) {
+    tagNote = `none written: docker pull and Kubernetes use "${DEFAULT_TAG}"`;
+  } else if (ref.tag === "" && written !== "")
     tagNote = `tag "${written}" dropped: the digest decides`;
 
   const segments: AnatomySegment[] = [];

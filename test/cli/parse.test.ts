@@ -171,3 +171,21 @@ describe("kimg parse", () => {
     assert.match(h.stdout, /policy/);
   });
 });
+
+describe("colour decision", () => {
+  it("follows NO_COLOR, FORCE_COLOR and the terminal", async () => {
+    const { colorWanted } = await import("../../src/cli/io.ts");
+    const tty = { isTTY: true };
+    const pipe = { isTTY: false };
+    assert.equal(colorWanted(tty, {}), true);
+    assert.equal(colorWanted(pipe, {}), false);
+    assert.equal(colorWanted(tty, { TERM: "dumb" }), false);
+    assert.equal(colorWanted(tty, { NO_COLOR: "1" }), false);
+    assert.equal(colorWanted(tty, { NO_COLOR: "" }), true);
+    assert.equal(colorWanted(tty, { FORCE_COLOR: "0" }), false);
+    assert.equal(colorWanted(tty, { FORCE_COLOR: "false" }), false);
+    assert.equal(colorWanted(pipe, { FORCE_COLOR: "1" }), true);
+    assert.equal(colorWanted(pipe, { FORCE_COLOR: "" }), true);
+    assert.equal(colorWanted(pipe, { FORCE_COLOR: "1", NO_COLOR: "1" }), false);
+  });
+});

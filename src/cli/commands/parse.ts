@@ -8,7 +8,7 @@ import {
   KimgError,
   PARSE_MODES,
   type ParseMode,
-} from "../../index.ts";
+} from "../../core.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { renderExplanation } from "../render/explanation.ts";
 import { painter } from "../render/style.ts";

@@ -1,7 +1,7 @@
 // Human rendering of an ImageExplanation: the seed's coloured anatomy, then the forms, the
 // CRI image string and the defaulted pull policy.
 
-import type { ImageExplanation } from "../../index.ts";
+import type { ImageExplanation } from "../../core.ts";
 import type { Painter } from "./style.ts";
 
 const LABEL_WIDTH = 12;
@@ -42,9 +42,7 @@ export function renderExplanation(e: ImageExplanation, paint: Painter): string {
   const styles = ["registry", "port", "repository", "imageName", "tag", "digest"] as const;
   parts.forEach(([label, p], i) => {
     if (p.value === "" && p.note === undefined) {
-      const none =
-        label === "tag" && a.digest.value === "" ? '-  none written: pulls use "latest"' : "-";
-      lines.push(row(label, paint("dim", none)));
+      lines.push(row(label, paint("dim", "-")));
       return;
     }
     const value = p.value === "" ? paint("dim", "-") : paint(styles[i] ?? "bold", p.value);
