@@ -4,5 +4,6 @@
 
 export * from "./errors.ts";
 export * from "./explain/index.ts";
+export * from "./oci/index.ts";
 export * from "./policy/index.ts";
 export * from "./ref/index.ts";

@@ -24,7 +24,24 @@ export type ErrorCode =
   | "BAD_PATTERN" // "syntax error in pattern"
   // input that could not be read (files, YAML, JSON)
   | "INPUT_UNREADABLE"
-  | "INPUT_INVALID";
+  | "INPUT_INVALID"
+  // OCI model (src/oci/): untrusted manifests, indexes, configs and platforms
+  | "INVALID_MANIFEST" // a manifest or index that is not JSON, breaks the schema or is ambiguous
+  | "INVALID_CONFIG" // an image config that is not JSON or breaks the schema
+  | "UNSUPPORTED_MEDIA_TYPE" // schema 1, an unknown top-level media type, or the other kind of document
+  | "MANIFEST_TOO_LARGE" // a manifest, index or config over the size cap ("rejecting N byte manifest")
+  | "INVALID_PLATFORM" // a platform specifier containerd's platforms.Parse rejects
+  | "PLATFORM_NOT_FOUND" // no entry of an index matches the wanted platform
+  | "LAYER_COUNT_MISMATCH" // manifest layers and config rootfs.diff_ids differ in number
+  | "UNSAFE_PATH" // a digest that would not be a safe file-name segment (CVE-2024-3727)
+  // local store (src/store/)
+  | "DIGEST_MISMATCH" // content hashed to another digest than the descriptor's; the data is deleted
+  | "SIZE_MISMATCH" // content longer (deleted) or shorter (kept for resume) than the descriptor's size
+  | "BLOB_NOT_FOUND" // no committed blob with that digest in the store
+  | "STORE_CORRUPT" // oci-layout, index.json or kimg.json unreadable or not what the layout requires
+  | "STORE_VERSION_UNSUPPORTED" // kimg.json written by a newer kimg (storeVersion above ours)
+  | "WRITER_CLOSED" // write/commit on a blob writer already committed, closed or aborted
+  | "ABORTED"; // stopped by the caller's AbortSignal
 
 export class KimgError extends Error {
   override readonly name = "KimgError";
