@@ -4,3 +4,4 @@
 
 export * from "./core.ts";
 export * from "./manifest/index.ts";
+export * from "./store/index.ts";

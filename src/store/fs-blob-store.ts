@@ -1,0 +1,591 @@
+// The local store: an OCI image layout that kimg writes safely and that skopeo and umoci can
+// read, plus kimg's image records. Owns the directory; knows nothing about HTTP or manifests
+// (the puller says which blobs an image needs). See layout.ts for the files, ingest.ts for
+// the write path, lock.ts for the locking, image-db.ts for the records.
+//
+// Concurrency: one writer per digest across threads of control and processes. A second
+// `ingest` of the same digest waits (in-process: on the first writer's promise; across
+// processes: polling the lock file with doubling delays, like containerd's OpenWriter) and
+// then returns a writer with `resume: "exists"` (the first committed: nothing to download) or
+// resumes the partial data the first left. So identical layers of concurrent pulls are
+// downloaded once and stored once. Metadata changes (index.json, kimg.json), prune and fsck
+// hold the store lock, so concurrent processes never lose each other's updates.
+
+import { mkdir, open, readdir, stat, unlink, utimes } from "node:fs/promises";
+import { pipeline, type Readable } from "node:stream";
+import { KimgError } from "../errors.ts";
+import {
+  createFileAtomic,
+  errnoCode,
+  fsyncDir,
+  isRecord,
+  readJsonFile,
+  throwIfAborted,
+  writeFileAtomic,
+} from "./atomic-file.ts";
+import { type ResolvedStoreOptions, resolveStoreOptions, type StoreOptions } from "./defaults.ts";
+import { type FsckOptions, type FsckReport, runFsck } from "./fsck.ts";
+import {
+  EMPTY_METADATA,
+  emptyIndex,
+  foreignRoots,
+  type ImageRecord,
+  type IndexDocument,
+  normalizeImageName,
+  type PutImageInput,
+  parseIndex,
+  parseMetadata,
+  STORE_VERSION,
+  type StoreMetadata,
+  serializeMetadata,
+  syncIndex,
+} from "./image-db.ts";
+import { committedWriter, openIngest } from "./ingest.ts";
+import {
+  BLOB_ALGORITHMS,
+  checkSize,
+  IMAGE_LAYOUT_VERSION,
+  type ParsedDigest,
+  parseBlobDigest,
+  type StoreLayout,
+  storeLayout,
+} from "./layout.ts";
+import { acquireLock, type LockOwner, type LockSettings, withLock } from "./lock.ts";
+import type {
+  BlobDescriptor,
+  BlobInfo,
+  BlobStore,
+  BlobWriter,
+  IngestOptions,
+  OpenBlobOptions,
+} from "./types.ts";
+import { createVerifier, hashFile } from "./verify.ts";
+
+export interface PruneOptions {
+  /** Keep unreferenced blobs younger than this. Default: the store's `pruneGraceMs`. */
+  readonly graceMs?: number;
+  /** Report what would be deleted, delete nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface PruneReport {
+  readonly deleted: readonly BlobInfo[];
+  readonly freedBytes: number;
+  /** Unreferenced but younger than the grace period. */
+  readonly keptYoung: number;
+}
+
+/** The image API (kimg.json + index.json). */
+export interface ImageStore {
+  putImage(input: PutImageInput): Promise<ImageRecord>;
+  getImage(name: string): Promise<ImageRecord | undefined>;
+  listImages(): Promise<ImageRecord[]>;
+  /** Untags: removes the record and its index.json entry; blobs stay until prune. */
+  removeImage(name: string): Promise<boolean>;
+  markImageUsed(name: string, at?: Date): Promise<boolean>;
+  prune(opts?: PruneOptions): Promise<PruneReport>;
+}
+
+type Presence = "absent" | "present" | "corrupt";
+
+/**
+ * Ingest lock path → settles when this process's writer for it ends. Module-wide, so two
+ * FsBlobStore objects on one directory queue on a promise instead of polling the lock file.
+ */
+const inflight = new Map<string, Promise<void>>();
+
+function describeHolder(owner: LockOwner | undefined): string {
+  return owner === undefined ? "unknown" : `pid ${owner.pid} on ${owner.host}`;
+}
+
+/** Rejects with ABORTED when `signal` fires before `p` settles. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  throwIfAborted(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (e) {
+        reject(e);
+      }
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+export class FsBlobStore implements BlobStore, ImageStore {
+  readonly root: string;
+  readonly #layout: StoreLayout;
+  readonly #opts: ResolvedStoreOptions;
+  readonly #lockSettings: LockSettings;
+
+  private constructor(root: string, opts: ResolvedStoreOptions) {
+    this.root = root;
+    this.#layout = storeLayout(root);
+    this.#opts = opts;
+    this.#lockSettings = {
+      tmpDir: this.#layout.tmp,
+      staleMs: opts.lockStaleMs,
+      heartbeatMs: opts.lockHeartbeatMs,
+      retryMinMs: opts.lockRetryMinMs,
+      retryMaxMs: opts.lockRetryMaxMs,
+      // Lock ages are judged against real file mtimes, so never an injected clock: a test
+      // clock in the future must not make every live lock look stale.
+      now: Date.now,
+    };
+  }
+
+  /**
+   * Opens the store at `root`, creating the layout if needed (`oci-layout`, empty
+   * `index.json`, `kimg.json`, directories). Safe to run from many processes at once.
+   * @throws KimgError STORE_CORRUPT / STORE_VERSION_UNSUPPORTED
+   */
+  static async open(root: string, opts?: StoreOptions): Promise<FsBlobStore> {
+    const s = new FsBlobStore(root, resolveStoreOptions(opts));
+    await s.#init();
+    return s;
+  }
+
+  async #init(): Promise<void> {
+    const l = this.#layout;
+    for (const dir of [l.root, l.tmp, l.locks, l.ingestRoot, ...BLOB_ALGORITHMS.map(l.blobDir)]) {
+      await mkdir(dir, { recursive: true });
+    }
+    const layout = await readJsonFile(l.ociLayout);
+    if (layout === undefined) {
+      await createFileAtomic(
+        l.tmp,
+        l.ociLayout,
+        `${JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION })}\n`,
+      );
+    } else if (
+      !isRecord(layout) ||
+      typeof layout.imageLayoutVersion !== "string" ||
+      !layout.imageLayoutVersion.startsWith("1.")
+    ) {
+      throw new KimgError("STORE_CORRUPT", `store: ${l.ociLayout}: not an OCI image layout 1.x`);
+    }
+    const index = await readJsonFile(l.index);
+    if (index === undefined) {
+      await createFileAtomic(l.tmp, l.index, `${JSON.stringify(emptyIndex())}\n`);
+    } else {
+      parseIndex(index, l.index);
+    }
+    const meta = await readJsonFile(l.metadata);
+    if (meta === undefined) {
+      await createFileAtomic(l.tmp, l.metadata, serializeMetadata(EMPTY_METADATA));
+    } else {
+      parseMetadata(meta);
+    }
+  }
+
+  // ---- BlobReader -----------------------------------------------------------------------
+
+  path(digest: string): string {
+    return this.#layout.blobPath(parseBlobDigest(digest));
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const d = parseBlobDigest(digest);
+    try {
+      const st = await stat(this.#layout.blobPath(d));
+      return { digest, size: st.size, committedAt: st.mtime };
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+
+  async open(digest: string, opts: OpenBlobOptions = {}): Promise<Readable> {
+    const d = parseBlobDigest(digest);
+    const start = opts.start ?? 0;
+    checkSize(start, `open ${digest}`);
+    if (opts.verify === true && start !== 0) {
+      throw new KimgError("INPUT_INVALID", `open ${digest}: verify needs start 0`);
+    }
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(this.#layout.blobPath(d), "r");
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") {
+        throw new KimgError("BLOB_NOT_FOUND", `open ${digest}: not in the store`, { cause: e });
+      }
+      throw e;
+    }
+    const size = (await fh.stat()).size;
+    const stream = fh.createReadStream({
+      start,
+      highWaterMark: this.#opts.readChunkBytes,
+      autoClose: true,
+    });
+    if (opts.verify !== true) return stream;
+    const verifier = createVerifier(d, size, `read ${digest}`);
+    // pipeline destroys both ends when either fails or the reader stops early.
+    pipeline(stream, verifier, () => {});
+    return verifier;
+  }
+
+  // ---- BlobIngester ---------------------------------------------------------------------
+
+  async ingest(expected: BlobDescriptor, opts: IngestOptions = {}): Promise<BlobWriter> {
+    const d = parseBlobDigest(expected.digest);
+    checkSize(expected.size, `ingest ${expected.digest}`);
+    const key = this.#layout.ingestLock(d);
+    let toldLocal = false;
+    for (;;) {
+      throwIfAborted(opts.signal);
+      if ((await this.#presence(d, expected.size, opts.signal)) === "present") {
+        return committedWriter(expected);
+      }
+      const pending = inflight.get(key);
+      if (pending !== undefined) {
+        if (!toldLocal) {
+          toldLocal = true;
+          opts.onWait?.({ digest: expected.digest, holder: "this process" });
+        }
+        await raceAbort(pending, opts.signal);
+        continue;
+      }
+      // Claim the digest in this process before the first await, so callers queue behind us.
+      let settle = (): void => {};
+      const mine = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      inflight.set(key, mine);
+      let ended = false;
+      const onEnd = (): void => {
+        if (ended) return;
+        ended = true;
+        if (inflight.get(key) === mine) inflight.delete(key);
+        settle();
+      };
+      let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
+      try {
+        lock = await acquireLock(key, this.#lockSettings, {
+          signal: opts.signal,
+          onWait: (owner) =>
+            opts.onWait?.({ digest: expected.digest, holder: describeHolder(owner) }),
+        });
+        // The previous holder may have committed it while we waited.
+        const presence = await this.#presence(d, expected.size, opts.signal);
+        if (presence === "present") {
+          await lock.release();
+          onEnd();
+          return committedWriter(expected);
+        }
+        if (presence === "corrupt") await unlink(this.#layout.blobPath(d)).catch(() => {});
+        return await openIngest(
+          { layout: this.#layout, options: this.#opts, parsed: d, expected, lock, onEnd },
+          opts.signal,
+        );
+      } catch (e) {
+        await lock?.release();
+        onEnd();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Is the blob committed? A file of the expected size is trusted (it was verified before its
+   * rename). A file of another size is hashed: if it matches its name the descriptor's size is
+   * wrong (SIZE_MISMATCH, nothing deleted); if not, it is corrupt (a foreign tool's torn
+   * write) and is replaced by the next commit. A reused blob's mtime is refreshed, restarting
+   * prune's grace period for the pull that is about to reference it.
+   */
+  async #presence(d: ParsedDigest, size: number, signal?: AbortSignal): Promise<Presence> {
+    const p = this.#layout.blobPath(d);
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(p);
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") return "absent";
+      throw e;
+    }
+    if (st.size !== size) {
+      const h = await hashFile(p, d.algorithm, this.#opts.readChunkBytes, signal);
+      if (h.digest !== d.digest) return "corrupt";
+      throw new KimgError(
+        "SIZE_MISMATCH",
+        `ingest ${d.digest}: the store's blob has ${st.size} bytes, the descriptor says ${size}`,
+      );
+    }
+    const now = new Date(this.#opts.now());
+    await utimes(p, now, now).catch(() => {}); // another user's file: EPERM, fine
+    return "present";
+  }
+
+  // ---- BlobManager ----------------------------------------------------------------------
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for (const alg of BLOB_ALGORITHMS) {
+      let names: string[];
+      try {
+        names = await readdir(this.#layout.blobDir(alg));
+      } catch (e) {
+        if (errnoCode(e) === "ENOENT") continue;
+        throw e;
+      }
+      for (const name of names.sort()) {
+        const digest = `${alg}:${name}`;
+        try {
+          parseBlobDigest(digest);
+        } catch {
+          continue; // not a blob name (a foreign tool's temp file)
+        }
+        const info = await this.stat(digest);
+        if (info !== undefined) yield info;
+      }
+    }
+  }
+
+  async delete(digest: string): Promise<boolean> {
+    const d = parseBlobDigest(digest);
+    try {
+      await unlink(this.#layout.blobPath(d));
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") return false;
+      throw e;
+    }
+    await fsyncDir(this.#layout.blobDir(d.algorithm));
+    return true;
+  }
+
+  // ---- Images ---------------------------------------------------------------------------
+
+  async #readMetadata(): Promise<StoreMetadata> {
+    return parseMetadata(await readJsonFile(this.#layout.metadata));
+  }
+
+  async #readIndex(): Promise<IndexDocument> {
+    const x = await readJsonFile(this.#layout.index);
+    return x === undefined ? emptyIndex() : parseIndex(x, this.#layout.index);
+  }
+
+  async #writeIndex(doc: IndexDocument, before: IndexDocument): Promise<boolean> {
+    const text = `${JSON.stringify(doc)}\n`;
+    if (text === `${JSON.stringify(before)}\n`) return false;
+    await writeFileAtomic(this.#layout.tmp, this.#layout.index, text);
+    return true;
+  }
+
+  /** Runs `fn` under the store lock (metadata, prune, fsck). */
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(
+      this.#layout.storeLock,
+      { ...this.#lockSettings, retryMaxMs: this.#opts.storeLockRetryMaxMs },
+      fn,
+    );
+  }
+
+  /**
+   * Changes the records under the store lock: index.json drops removed names first, then
+   * kimg.json (the commit point), then index.json gains new and changed names.
+   */
+  async #update(
+    fn: (images: Record<string, ImageRecord>) => Promise<ReadonlySet<string>>,
+  ): Promise<void> {
+    const meta = await this.#readMetadata();
+    const images: Record<string, ImageRecord> = { ...meta.images };
+    const removed = await fn(images);
+    let index = await this.#readIndex();
+    if (removed.size > 0) {
+      const kept: Record<string, ImageRecord> = { ...meta.images };
+      for (const n of removed) delete kept[n];
+      const next = syncIndex(index, kept, removed);
+      await this.#writeIndex(next, index);
+      index = next;
+    }
+    await writeFileAtomic(
+      this.#layout.tmp,
+      this.#layout.metadata,
+      serializeMetadata({ storeVersion: STORE_VERSION, images }),
+    );
+    await this.#writeIndex(syncIndex(index, images), index);
+  }
+
+  /**
+   * Records an image (replacing one of the same name) and points index.json at its target.
+   * @throws KimgError BLOB_NOT_FOUND when a referenced blob is not committed; INPUT_INVALID
+   *   when the target is neither the manifest nor the index.
+   */
+  async putImage(input: PutImageInput): Promise<ImageRecord> {
+    const name = normalizeImageName(input.name);
+    const { target, manifestDigest, indexDigest } = input;
+    for (const dg of [target.digest, manifestDigest, ...(indexDigest ? [indexDigest] : [])]) {
+      parseBlobDigest(dg);
+    }
+    if (target.digest !== manifestDigest && target.digest !== indexDigest) {
+      throw new KimgError(
+        "INPUT_INVALID",
+        `put image ${name}: target ${target.digest} is neither the manifest nor the index`,
+      );
+    }
+    const blobs = [
+      ...new Set([
+        ...input.blobs,
+        target.digest,
+        manifestDigest,
+        ...(indexDigest ? [indexDigest] : []),
+      ]),
+    ].sort();
+    let record: ImageRecord | undefined;
+    await this.#locked(() =>
+      this.#update(async (images) => {
+        // Under the lock, so prune cannot delete them between this check and the write.
+        let total = 0;
+        for (const dg of blobs) {
+          const info = await this.stat(dg);
+          if (info === undefined) {
+            throw new KimgError(
+              "BLOB_NOT_FOUND",
+              `put image ${name}: blob ${dg} is not in the store`,
+            );
+          }
+          if (dg === target.digest && info.size !== target.size) {
+            throw new KimgError(
+              "SIZE_MISMATCH",
+              `put image ${name}: target ${dg} has ${info.size} bytes, descriptor says ${target.size}`,
+            );
+          }
+          total += info.size;
+        }
+        const now = new Date(this.#opts.now()).toISOString();
+        record = {
+          name,
+          target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
+          manifestDigest,
+          ...(indexDigest !== undefined ? { indexDigest } : {}),
+          ...(input.platform !== undefined ? { platform: input.platform } : {}),
+          size: total,
+          pulledAt: input.pulledAt?.toISOString() ?? now,
+          lastUsed: now,
+          ...(input.credential !== undefined ? { credential: input.credential } : {}),
+          blobs,
+        };
+        images[name] = record;
+        return new Set();
+      }),
+    );
+    if (record === undefined) throw new Error("unreachable");
+    return record;
+  }
+
+  async getImage(name: string): Promise<ImageRecord | undefined> {
+    const key = normalizeImageName(name);
+    return (await this.#readMetadata()).images[key];
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    const { images } = await this.#readMetadata();
+    return Object.keys(images)
+      .sort()
+      .flatMap((k) => {
+        const r = images[k];
+        return r === undefined ? [] : [r];
+      });
+  }
+
+  async removeImage(name: string): Promise<boolean> {
+    const key = normalizeImageName(name);
+    let found = false;
+    await this.#locked(() =>
+      this.#update(async (images) => {
+        found = key in images;
+        delete images[key];
+        return new Set(found ? [key] : []);
+      }),
+    );
+    return found;
+  }
+
+  async markImageUsed(name: string, at?: Date): Promise<boolean> {
+    const key = normalizeImageName(name);
+    let found = false;
+    await this.#locked(() =>
+      this.#update(async (images) => {
+        const r = images[key];
+        if (r !== undefined) {
+          found = true;
+          images[key] = { ...r, lastUsed: (at ?? new Date(this.#opts.now())).toISOString() };
+        }
+        return new Set();
+      }),
+    );
+    return found;
+  }
+
+  /**
+   * Deletes blobs no image record references (nor a foreign index.json entry, by its root
+   * digest), except those committed or reused within the grace period: a pull in progress has
+   * committed blobs it has not recorded yet.
+   */
+  prune(opts: PruneOptions = {}): Promise<PruneReport> {
+    const grace = opts.graceMs ?? this.#opts.pruneGraceMs;
+    return this.#locked(async () => {
+      const meta = await this.#readMetadata();
+      const keep = new Set<string>(foreignRoots(await this.#readIndex(), meta.images));
+      for (const r of Object.values(meta.images)) for (const dg of r.blobs) keep.add(dg);
+      const deleted: BlobInfo[] = [];
+      let keptYoung = 0;
+      const now = this.#opts.now();
+      for await (const info of this.list()) {
+        if (keep.has(info.digest)) continue;
+        if (now - info.committedAt.getTime() < grace) {
+          keptYoung++;
+          continue;
+        }
+        if (opts.dryRun !== true) {
+          // Re-check the age: an ingest may have just reused it (the one race left: a reuse
+          // between this stat and the unlink makes that pull's putImage fail BLOB_NOT_FOUND,
+          // and a retry downloads it again; nothing is ever corrupt).
+          const again = await this.stat(info.digest);
+          if (again === undefined) continue;
+          if (now - again.committedAt.getTime() < grace) {
+            keptYoung++;
+            continue;
+          }
+          try {
+            await unlink(this.path(info.digest));
+          } catch (e) {
+            if (errnoCode(e) === "ENOENT") continue;
+            throw e;
+          }
+        }
+        deleted.push(info);
+      }
+      if (deleted.length > 0 && opts.dryRun !== true) {
+        for (const alg of BLOB_ALGORITHMS) await fsyncDir(this.#layout.blobDir(alg));
+      }
+      return { deleted, freedBytes: deleted.reduce((n, b) => n + b.size, 0), keptYoung };
+    });
+  }
+
+  /**
+   * Repairs what crashes leave behind (cacache verify.js style: named, timed steps): old temp
+   * files, stale locks, abandoned or unusable ingests, index.json entries missing for records;
+   * with `verifyBlobs`, re-hashes every blob and deletes the corrupt ones. Reports images whose
+   * blobs are missing.
+   */
+  fsck(opts: FsckOptions = {}): Promise<FsckReport> {
+    return this.#locked(() =>
+      runFsck(
+        {
+          layout: this.#layout,
+          options: this.#opts,
+          lockSettings: this.#lockSettings,
+          inflight: (lockPath) => inflight.has(lockPath),
+          readMetadata: () => this.#readMetadata(),
+          syncIndex: async () => {
+            const meta = await this.#readMetadata();
+            const index = await this.#readIndex();
+            return this.#writeIndex(syncIndex(index, meta.images), index);
+          },
+        },
+        opts,
+      ),
+    );
+  }
+}

@@ -1,0 +1,255 @@
+// kimg's image records (kimg.json) and how index.json mirrors them. No I/O here: parsing,
+// validation and the index.json rewrite rule; FsBlobStore does the locked, atomic writes.
+//
+// kimg.json is the commit point of every image change; index.json follows it:
+//   put:    kimg.json, then index.json        (a crash between: the next sync adds the entry)
+//   remove: index.json, then kimg.json        (a crash between: the next sync restores it)
+// The sync only adds or replaces entries for names kimg.json has, and keeps every other entry
+// (written by skopeo, umoci, …) as it was, so index.json can always be rebuilt from kimg.json.
+
+import { KimgError } from "../errors.ts";
+import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
+import { isRecord } from "./atomic-file.ts";
+
+/** kimg.json's format version; bump on incompatible changes (cacache's "cache-version"). */
+export const STORE_VERSION = 1;
+
+export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
+/** containerd's exporter also writes the full name here (core/images/annotations.go). */
+export const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
+export const OCI_INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json";
+
+/** Which credentials pulled an image: opaque here (for KEP-2535 "ensure secret pulled images"). */
+export interface CredentialSource {
+  /** e.g. "anonymous", "pull-secret", "docker-config", "helper". */
+  readonly kind: string;
+  /** A hash identifying the credential (never the credential itself). */
+  readonly hash?: string;
+}
+
+export interface ImagePlatform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+}
+
+/** The descriptor index.json points at for this image: its manifest, or its index. */
+export interface ImageTarget {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+export interface ImageRecord {
+  /** Full normalized reference, e.g. `docker.io/library/alpine:3.20`. */
+  readonly name: string;
+  readonly target: ImageTarget;
+  readonly manifestDigest: string;
+  readonly indexDigest?: string;
+  readonly platform?: ImagePlatform;
+  /** Bytes of every blob the image references, as stored. */
+  readonly size: number;
+  /** ISO 8601. */
+  readonly pulledAt: string;
+  readonly lastUsed: string;
+  readonly credential?: CredentialSource;
+  /** Every digest the image needs (sorted, unique): what prune keeps. */
+  readonly blobs: readonly string[];
+}
+
+export interface PutImageInput {
+  /** Any reference form; stored normalized (`alpine` → `docker.io/library/alpine:latest`). */
+  readonly name: string;
+  readonly target: ImageTarget;
+  readonly manifestDigest: string;
+  readonly indexDigest?: string;
+  readonly platform?: ImagePlatform;
+  readonly credential?: CredentialSource;
+  /**
+   * Every blob the image needs (config, layers, manifest, index). The target, manifest and
+   * index digests are added if missing. All must be committed already.
+   */
+  readonly blobs: readonly string[];
+  /** Default: now. */
+  readonly pulledAt?: Date;
+}
+
+export interface StoreMetadata {
+  readonly storeVersion: typeof STORE_VERSION;
+  readonly images: Readonly<Record<string, ImageRecord>>;
+}
+
+export const EMPTY_METADATA: StoreMetadata = Object.freeze({
+  storeVersion: STORE_VERSION,
+  images: Object.freeze({}),
+});
+
+/** `name[:tag][@digest]` fully qualified, with `:latest` when neither tag nor digest. */
+export function normalizeImageName(name: string): string {
+  return referenceString(tagNameOnly(parseNormalizedNamed(name)));
+}
+
+function corrupt(what: string): KimgError {
+  return new KimgError("STORE_CORRUPT", `store: kimg.json: ${what}`);
+}
+
+const str = (x: unknown): x is string => typeof x === "string";
+const size = (x: unknown): x is number =>
+  typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+function parseRecord(key: string, x: unknown): ImageRecord {
+  if (!isRecord(x)) throw corrupt(`image ${key} is not an object`);
+  const t = x.target;
+  if (
+    x.name !== key ||
+    !isRecord(t) ||
+    !str(t.mediaType) ||
+    !str(t.digest) ||
+    !size(t.size) ||
+    !str(x.manifestDigest) ||
+    !size(x.size) ||
+    !str(x.pulledAt) ||
+    !str(x.lastUsed) ||
+    !Array.isArray(x.blobs) ||
+    !x.blobs.every(str) ||
+    (x.indexDigest !== undefined && !str(x.indexDigest))
+  ) {
+    throw corrupt(`image ${key} is malformed`);
+  }
+  const p = x.platform;
+  let platform: ImagePlatform | undefined;
+  if (p !== undefined) {
+    if (
+      !isRecord(p) ||
+      !str(p.os) ||
+      !str(p.architecture) ||
+      !(p.variant === undefined || str(p.variant))
+    ) {
+      throw corrupt(`image ${key}: malformed platform`);
+    }
+    platform = {
+      os: p.os,
+      architecture: p.architecture,
+      ...(str(p.variant) ? { variant: p.variant } : {}),
+    };
+  }
+  const c = x.credential;
+  let credential: CredentialSource | undefined;
+  if (c !== undefined) {
+    if (!isRecord(c) || !str(c.kind) || !(c.hash === undefined || str(c.hash))) {
+      throw corrupt(`image ${key}: malformed credential`);
+    }
+    credential = { kind: c.kind, ...(str(c.hash) ? { hash: c.hash } : {}) };
+  }
+  return {
+    name: key,
+    target: { mediaType: t.mediaType, digest: t.digest, size: t.size },
+    manifestDigest: x.manifestDigest,
+    ...(str(x.indexDigest) ? { indexDigest: x.indexDigest } : {}),
+    ...(platform !== undefined ? { platform } : {}),
+    size: x.size,
+    pulledAt: x.pulledAt,
+    lastUsed: x.lastUsed,
+    ...(credential !== undefined ? { credential } : {}),
+    blobs: x.blobs,
+  };
+}
+
+/** Validates kimg.json's parsed JSON (undefined: the file does not exist yet). */
+export function parseMetadata(x: unknown): StoreMetadata {
+  if (x === undefined) return EMPTY_METADATA;
+  if (!isRecord(x)) throw corrupt("not a JSON object");
+  if (typeof x.storeVersion === "number" && x.storeVersion > STORE_VERSION) {
+    throw new KimgError(
+      "STORE_VERSION_UNSUPPORTED",
+      `store: kimg.json has storeVersion ${x.storeVersion}; this kimg reads ${STORE_VERSION}`,
+    );
+  }
+  if (x.storeVersion !== STORE_VERSION) throw corrupt("missing or bad storeVersion");
+  if (!isRecord(x.images)) throw corrupt("images is not an object");
+  const images: Record<string, ImageRecord> = {};
+  for (const [k, v] of Object.entries(x.images)) images[k] = parseRecord(k, v);
+  return { storeVersion: STORE_VERSION, images };
+}
+
+export function serializeMetadata(m: StoreMetadata): string {
+  const images: Record<string, ImageRecord> = {};
+  for (const k of Object.keys(m.images).sort()) {
+    const r = m.images[k];
+    if (r !== undefined) images[k] = r;
+  }
+  return `${JSON.stringify({ storeVersion: m.storeVersion, images }, null, 2)}\n`;
+}
+
+/** An OCI index as found in index.json: only `manifests` is interpreted, the rest is kept. */
+export type IndexDocument = Record<string, unknown> & { manifests: unknown[] };
+
+export function emptyIndex(): IndexDocument {
+  return { schemaVersion: 2, mediaType: OCI_INDEX_MEDIA_TYPE, manifests: [] };
+}
+
+export function parseIndex(x: unknown, path: string): IndexDocument {
+  if (!isRecord(x) || !Array.isArray(x.manifests)) {
+    throw new KimgError("STORE_CORRUPT", `store: ${path} is not an OCI image index`);
+  }
+  return x as IndexDocument;
+}
+
+export function refNameOf(entry: unknown): string | undefined {
+  if (!isRecord(entry) || !isRecord(entry.annotations)) return undefined;
+  const n = entry.annotations[REF_NAME_ANNOTATION];
+  return typeof n === "string" ? n : undefined;
+}
+
+function indexEntry(r: ImageRecord): Record<string, unknown> {
+  return {
+    mediaType: r.target.mediaType,
+    digest: r.target.digest,
+    size: r.target.size,
+    annotations: { [CONTAINERD_NAME_ANNOTATION]: r.name, [REF_NAME_ANNOTATION]: r.name },
+    // A platform belongs on a manifest descriptor, not on an index's (image-spec image-index.md).
+    ...(r.platform !== undefined && r.target.digest === r.manifestDigest
+      ? { platform: r.platform }
+      : {}),
+  };
+}
+
+/**
+ * index.json after `images`: entries named like an image are replaced by it (idempotent: the
+ * same records give the same document), entries named in `drop` are removed, every other
+ * entry is kept in place. kimg's entries follow, sorted by name.
+ */
+export function syncIndex(
+  index: IndexDocument,
+  images: Readonly<Record<string, ImageRecord>>,
+  drop: ReadonlySet<string> = new Set(),
+): IndexDocument {
+  const kept = index.manifests.filter((e) => {
+    const n = refNameOf(e);
+    return n === undefined || (!(n in images) && !drop.has(n));
+  });
+  const ours = Object.keys(images)
+    .sort()
+    .flatMap((k) => {
+      const r = images[k];
+      return r === undefined ? [] : [indexEntry(r)];
+    });
+  return {
+    ...index,
+    schemaVersion: index.schemaVersion ?? 2,
+    mediaType: index.mediaType ?? OCI_INDEX_MEDIA_TYPE,
+    manifests: [...kept, ...ours],
+  };
+}
+
+/** Digests index.json points at outside kimg's records (foreign entries keep their root). */
+export function foreignRoots(
+  index: IndexDocument,
+  images: Readonly<Record<string, ImageRecord>>,
+): string[] {
+  return index.manifests.flatMap((e) => {
+    const n = refNameOf(e);
+    if (n !== undefined && n in images) return [];
+    return isRecord(e) && typeof e.digest === "string" ? [e.digest] : [];
+  });
+}

@@ -1,0 +1,24 @@
+// Public API of the local store: a content-addressable blob store in OCI image-layout form
+// (readable by skopeo and umoci), crash-safe and shared safely between processes, plus kimg's
+// image records. I/O: node:fs and node:crypto only; no HTTP.
+
+export * from "./defaults.ts";
+export {
+  FsBlobStore,
+  type ImageStore,
+  type PruneOptions,
+  type PruneReport,
+} from "./fs-blob-store.ts";
+export type { FsckOptions, FsckReport } from "./fsck.ts";
+export {
+  type CredentialSource,
+  type ImagePlatform,
+  type ImageRecord,
+  type ImageTarget,
+  normalizeImageName,
+  type PutImageInput,
+  STORE_VERSION,
+} from "./image-db.ts";
+export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
+export type * from "./types.ts";
+export { type BlobSource, type WriteBlobResult, writeBlob } from "./write-blob.ts";

@@ -1,0 +1,445 @@
+// One blob write transaction: `ingest/<alg>-<hex>/data` plus its `status.json` sidecar, under
+// the digest's lock (lock.ts). Follows containerd's local store (plugins/content/local/
+// store.go `writer`, `resumeStatus`; writer.go `Write`, `Commit`, `Close`):
+//
+// - Stream → hash → file, one pass: each chunk is written at `offset` and fed to the hash.
+// - Resume: Node cannot serialise a sha256 state (containerd cannot either: "TODO: slow slow
+//   slow!!, send to goroutine or use resumable hashes"), so opening a partial ingest re-hashes
+//   the bytes on disk from 0 and continues at the file's length. While re-hashing it checks
+//   the last checkpoint: every `checkpointBytes`, and on close, the writer fsyncs the data and
+//   records the prefix digest (hash.copy()) in status.json; a partial whose prefix no longer
+//   hashes to that is corrupt and is discarded, not resumed (containerd #3974: a corrupt
+//   partial was resumed and failed every retry). Bytes after the checkpoint are kept: a kill -9
+//   loses nothing in the page cache, and the final digest check catches anything else.
+// - Commit: size, then digest ("reduce collision space", registry.md §6) → fsync → rename
+//   into blobs/ → fsync the directory → chmod read-only (containerd: `&^0333`) → remove the
+//   ingest → release the lock. Too many bytes or a wrong digest deletes the data at once; too
+//   few keeps it for a resume.
+//
+// A kill -9 at any point leaves either no blob (the ingest stays, resumable or discarded on
+// the next open; its lock is broken because the pid is dead) or a complete verified blob
+// (rename is atomic and happens after the data is fsynced).
+
+import type { Hash } from "node:crypto";
+import { constants as fsConstants } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { KimgError } from "../errors.ts";
+import { fsyncDir, isRecord, readJsonFile, writeFileAtomic } from "./atomic-file.ts";
+import type { ResolvedStoreOptions } from "./defaults.ts";
+import type { ParsedDigest, StoreLayout } from "./layout.ts";
+import type { HeldLock } from "./lock.ts";
+import type { BlobDescriptor, BlobValidator, BlobWriter, IngestResume } from "./types.ts";
+import { mismatchError, newHash, readPrefix } from "./verify.ts";
+
+/** status.json: what a resumed writer needs beyond the data file itself. */
+export interface IngestStatus {
+  readonly version: 1;
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType?: string;
+  readonly validator?: BlobValidator;
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  /** `offset` bytes of data are durable and hash (as a prefix) to `digest`. */
+  readonly checkpoint: { readonly offset: number; readonly digest: string };
+}
+
+export const DATA_FILE = "data";
+export const STATUS_FILE = "status.json";
+
+function parseValidator(x: unknown): BlobValidator | undefined {
+  if (!isRecord(x)) return undefined;
+  const v: { etag?: string; lastModified?: string } = {};
+  if (typeof x.etag === "string") v.etag = x.etag;
+  if (typeof x.lastModified === "string") v.lastModified = x.lastModified;
+  return v;
+}
+
+/**
+ * The sidecar if it is well formed and for this digest (and this size, when given); else
+ * undefined.
+ */
+export async function readIngestStatus(
+  dir: string,
+  expected: { readonly digest: string; readonly size?: number },
+): Promise<IngestStatus | undefined> {
+  let x: unknown;
+  try {
+    x = await readJsonFile(join(dir, STATUS_FILE));
+  } catch {
+    return undefined; // unparsable: treated like a missing sidecar
+  }
+  if (!isRecord(x) || x.version !== 1 || x.digest !== expected.digest) return undefined;
+  const size = x.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return undefined;
+  if (expected.size !== undefined && size !== expected.size) return undefined;
+  const cp = x.checkpoint;
+  if (
+    !isRecord(cp) ||
+    typeof cp.offset !== "number" ||
+    !Number.isSafeInteger(cp.offset) ||
+    cp.offset < 0 ||
+    cp.offset > size ||
+    typeof cp.digest !== "string" ||
+    typeof x.startedAt !== "string" ||
+    typeof x.updatedAt !== "string"
+  ) {
+    return undefined;
+  }
+  const validator = parseValidator(x.validator);
+  return {
+    version: 1,
+    digest: expected.digest,
+    size,
+    ...(typeof x.mediaType === "string" ? { mediaType: x.mediaType } : {}),
+    ...(validator !== undefined ? { validator } : {}),
+    startedAt: x.startedAt,
+    updatedAt: x.updatedAt,
+    checkpoint: { offset: cp.offset, digest: cp.digest },
+  };
+}
+
+export interface WriterContext {
+  readonly layout: StoreLayout;
+  readonly options: ResolvedStoreOptions;
+  readonly parsed: ParsedDigest;
+  readonly expected: BlobDescriptor;
+  /** Held by the caller; the writer releases it when it ends. */
+  readonly lock: HeldLock;
+  /** Called once, after the lock is released. */
+  readonly onEnd: () => void;
+}
+
+type State = "open" | "committed" | "closed" | "aborted";
+
+/**
+ * Opens (creating or resuming) the ingest of `ctx.expected`. The caller holds the digest's
+ * lock and has checked that the blob is not committed yet.
+ */
+export async function openIngest(ctx: WriterContext, signal?: AbortSignal): Promise<FsBlobWriter> {
+  const { layout, parsed, expected, options } = ctx;
+  const dir = layout.ingestDir(parsed);
+  await mkdir(dir, { recursive: true });
+  const dataPath = join(dir, DATA_FILE);
+  const status = await readIngestStatus(dir, expected);
+  // O_RDWR|O_CREAT without O_APPEND: writes go to explicit positions (pwrite).
+  const fh = await open(dataPath, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+  try {
+    const length = (await fh.stat()).size;
+    let hash = newHash(parsed.algorithm);
+    let resume: IngestResume = "new";
+    let offset = 0;
+    if (length > 0) {
+      resume = "restarted";
+      if (status !== undefined && length <= expected.size && status.checkpoint.offset <= length) {
+        const ok = await rehash(dataPath, length, status.checkpoint, hash, ctx, signal);
+        if (ok) {
+          resume = "resumed";
+          offset = length;
+        } else {
+          hash = newHash(parsed.algorithm);
+        }
+      }
+      if (resume === "restarted") await fh.truncate(0);
+    }
+    const now = new Date(options.now()).toISOString();
+    const fresh = resume !== "resumed" || status === undefined;
+    const base: IngestStatus = fresh
+      ? {
+          version: 1,
+          digest: expected.digest,
+          size: expected.size,
+          ...(expected.mediaType !== undefined ? { mediaType: expected.mediaType } : {}),
+          startedAt: now,
+          updatedAt: now,
+          checkpoint: { offset: 0, digest: emptyDigest(parsed) },
+        }
+      : status;
+    const w = new FsBlobWriter(ctx, fh, hash, offset, resume, base);
+    if (fresh) await w.persistStatus();
+    return w;
+  } catch (e) {
+    await fh.close().catch(() => {});
+    throw e;
+  }
+}
+
+function emptyDigest(parsed: ParsedDigest): string {
+  return `${parsed.algorithm}:${newHash(parsed.algorithm).digest("hex")}`;
+}
+
+/** Re-hashes `length` bytes into `hash`, checking the checkpoint's prefix digest on the way. */
+async function rehash(
+  path: string,
+  length: number,
+  checkpoint: IngestStatus["checkpoint"],
+  hash: Hash,
+  ctx: WriterContext,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  let pos = 0;
+  let prefixOk = checkpoint.offset === 0 && checkpoint.digest === emptyDigest(ctx.parsed);
+  await readPrefix(
+    path,
+    length,
+    ctx.options.readChunkBytes,
+    (chunk) => {
+      const end = pos + chunk.byteLength;
+      if (pos < checkpoint.offset && end >= checkpoint.offset) {
+        const cut = checkpoint.offset - pos;
+        hash.update(chunk.subarray(0, cut));
+        prefixOk = `${ctx.parsed.algorithm}:${hash.copy().digest("hex")}` === checkpoint.digest;
+        hash.update(chunk.subarray(cut));
+      } else {
+        hash.update(chunk);
+      }
+      pos = end;
+    },
+    signal,
+  );
+  return prefixOk && pos === length;
+}
+
+/** A writer on a partial ingest. Created by openIngest; see BlobWriter for the contract. */
+export class FsBlobWriter implements BlobWriter {
+  readonly digest: string;
+  readonly size: number;
+  readonly #ctx: WriterContext;
+  readonly #fh: FileHandle;
+  #hash: Hash;
+  #offset: number;
+  #resume: IngestResume;
+  #status: IngestStatus;
+  #state: State = "open";
+  #sinceCheckpoint = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    ctx: WriterContext,
+    fh: FileHandle,
+    hash: Hash,
+    offset: number,
+    resume: IngestResume,
+    status: IngestStatus,
+  ) {
+    this.#ctx = ctx;
+    this.digest = ctx.expected.digest;
+    this.size = ctx.expected.size;
+    this.#fh = fh;
+    this.#hash = hash;
+    this.#offset = offset;
+    this.#resume = resume;
+    this.#status = status;
+  }
+
+  get offset(): number {
+    return this.#offset;
+  }
+  get resume(): IngestResume {
+    return this.#resume;
+  }
+  get committed(): boolean {
+    return this.#state === "committed";
+  }
+  get validator(): BlobValidator | undefined {
+    return this.#status.validator;
+  }
+
+  #what(): string {
+    return `ingest ${this.digest}`;
+  }
+
+  /** Runs `fn` after every earlier call: writes, checkpoints and commit never interleave. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn);
+    this.#queue = p.catch(() => {});
+    return p;
+  }
+
+  #assertOpen(op: string): void {
+    if (this.#state !== "open") {
+      throw new KimgError(
+        "WRITER_CLOSED",
+        `${this.#what()}: cannot ${op}: writer is ${this.#state}`,
+      );
+    }
+  }
+
+  setValidator(v: BlobValidator | undefined): Promise<void> {
+    return this.#serial(async () => {
+      this.#assertOpen("set validator");
+      const { validator: _old, ...rest } = this.#status;
+      this.#status = v === undefined ? rest : { ...rest, validator: v };
+      await this.persistStatus();
+    });
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#serial(async () => {
+      this.#assertOpen("write");
+      const n = chunk.byteLength;
+      if (this.#offset + n > this.size) {
+        await this.#discard();
+        throw new KimgError(
+          "SIZE_MISMATCH",
+          `${this.#what()}: more than the expected ${this.size} bytes (got ${this.#offset + n}); partial data deleted`,
+        );
+      }
+      let done = 0;
+      while (done < n) {
+        const { bytesWritten } = await this.#fh.write(chunk, done, n - done, this.#offset + done);
+        done += bytesWritten;
+      }
+      this.#hash.update(chunk);
+      this.#offset += n;
+      this.#sinceCheckpoint += n;
+      if (this.#sinceCheckpoint >= this.#ctx.options.checkpointBytes) await this.#checkpoint();
+    });
+  }
+
+  reset(): Promise<void> {
+    return this.#serial(async () => {
+      this.#assertOpen("reset");
+      await this.#fh.truncate(0);
+      this.#hash = newHash(this.#ctx.parsed.algorithm);
+      this.#offset = 0;
+      this.#sinceCheckpoint = 0;
+      this.#resume = "restarted";
+      const { validator: _old, ...rest } = this.#status;
+      this.#status = { ...rest, checkpoint: { offset: 0, digest: emptyDigest(this.#ctx.parsed) } };
+      await this.persistStatus();
+    });
+  }
+
+  commit(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state === "committed") return;
+      this.#assertOpen("commit");
+      if (this.#offset < this.size) {
+        await this.#checkpoint();
+        await this.#end("closed");
+        throw new KimgError(
+          "SIZE_MISMATCH",
+          `${this.#what()}: got ${this.#offset} bytes, expected ${this.size}; partial data kept for resume`,
+        );
+      }
+      await this.#fh.sync();
+      const actual = `${this.#ctx.parsed.algorithm}:${this.#hash.digest("hex")}`;
+      if (actual !== this.digest) {
+        await this.#discard();
+        throw mismatchError(`${this.#what()} (data deleted)`, this.digest, actual);
+      }
+      const { layout, parsed, options } = this.#ctx;
+      const now = new Date(options.now());
+      await this.#fh.utimes(now, now); // mtime = commit time (containerd: os.Chtimes)
+      await this.#fh.close();
+      const dir = layout.ingestDir(parsed);
+      const blobDir = layout.blobDir(parsed.algorithm);
+      const target = layout.blobPath(parsed);
+      try {
+        await mkdir(blobDir, { recursive: true });
+        // rename(2) replaces atomically: a reader sees no file or the whole verified one. If a
+        // foreign tool (ggcr writes in place) left a file there, ours is verified and wins.
+        await rename(join(dir, DATA_FILE), target);
+        await fsyncDir(blobDir);
+      } catch (e) {
+        // Verified data stays in the ingest: the next writer re-hashes it and commits at once.
+        this.#state = "closed";
+        await this.#release();
+        throw e;
+      }
+      this.#state = "committed";
+      // Read-only after the rename, as containerd does (`&^0333`): a kill -9 before it leaves
+      // a writable blob (harmless), never a read-only ingest file the next writer cannot open.
+      await chmod(target, 0o444).catch(() => {});
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      await this.#release();
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state !== "open") return;
+      await this.#checkpoint();
+      await this.#end("closed");
+    });
+  }
+
+  abort(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state !== "open") return;
+      await this.#discard();
+    });
+  }
+
+  /** Writes status.json atomically (temp + fsync + rename + fsync dir). */
+  async persistStatus(): Promise<void> {
+    const { layout, parsed, options } = this.#ctx;
+    this.#status = { ...this.#status, updatedAt: new Date(options.now()).toISOString() };
+    await writeFileAtomic(
+      layout.tmp,
+      join(layout.ingestDir(parsed), STATUS_FILE),
+      `${JSON.stringify(this.#status)}\n`,
+    );
+  }
+
+  /** fsync the data, then record (offset, prefix digest): the sidecar never claims more. */
+  async #checkpoint(): Promise<void> {
+    await this.#fh.sync();
+    this.#status = {
+      ...this.#status,
+      checkpoint: {
+        offset: this.#offset,
+        digest: `${this.#ctx.parsed.algorithm}:${this.#hash.copy().digest("hex")}`,
+      },
+    };
+    this.#sinceCheckpoint = 0;
+    await this.persistStatus();
+  }
+
+  async #discard(): Promise<void> {
+    await this.#fh.close().catch(() => {});
+    await rm(this.#ctx.layout.ingestDir(this.#ctx.parsed), { recursive: true, force: true });
+    this.#state = "aborted";
+    await this.#release();
+  }
+
+  async #end(state: State): Promise<void> {
+    await this.#fh.close().catch(() => {});
+    this.#state = state;
+    await this.#release();
+  }
+
+  async #release(): Promise<void> {
+    try {
+      await this.#ctx.lock.release();
+    } finally {
+      this.#ctx.onEnd();
+    }
+  }
+}
+
+/** The writer for a blob that is already committed: nothing to write, commit is a no-op. */
+export function committedWriter(expected: BlobDescriptor): BlobWriter {
+  const closed = (op: string) =>
+    Promise.reject(
+      new KimgError("WRITER_CLOSED", `ingest ${expected.digest}: cannot ${op}: already committed`),
+    );
+  return Object.freeze({
+    digest: expected.digest,
+    size: expected.size,
+    offset: expected.size,
+    resume: "exists" as const,
+    committed: true,
+    validator: undefined,
+    setValidator: async () => {},
+    write: () => closed("write"),
+    reset: () => closed("reset"),
+    commit: async () => {},
+    close: async () => {},
+    abort: async () => {},
+  });
+}
