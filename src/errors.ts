@@ -41,7 +41,16 @@ export type ErrorCode =
   | "STORE_CORRUPT" // oci-layout, index.json or kimg.json unreadable or not what the layout requires
   | "STORE_VERSION_UNSUPPORTED" // kimg.json written by a newer kimg (storeVersion above ours)
   | "WRITER_CLOSED" // write/commit on a blob writer already committed, closed or aborted
-  | "ABORTED"; // stopped by the caller's AbortSignal
+  | "ABORTED" // stopped by the caller's AbortSignal
+  // registry client (src/registry/); messages as containerd's / docker's, with host, request and
+  // status, never a credential
+  | "REGISTRY_UNAUTHORIZED" // 401 after authenticating, or the token server refused: "pull access denied, …"
+  | "REGISTRY_DENIED" // 403 (DENIED): "pull access denied, …"
+  | "MANIFEST_UNKNOWN" // 404 on a manifest (MANIFEST_UNKNOWN / NAME_UNKNOWN): "manifest unknown"
+  | "BLOB_UNKNOWN" // 404 on a blob: "blob unknown"
+  | "REGISTRY_UNAVAILABLE" // 5xx or connection errors after the retries
+  | "RATE_LIMITED" // 429 (TOOMANYREQUESTS) after the retries
+  | "REGISTRY_ERROR"; // any other status, or a protocol violation (redirect loop, bad Content-Range, …)
 
 export class KimgError extends Error {
   override readonly name = "KimgError";

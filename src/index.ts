@@ -4,4 +4,5 @@
 
 export * from "./core.ts";
 export * from "./manifest/index.ts";
+export * from "./registry/index.ts";
 export * from "./store/index.ts";

@@ -20,7 +20,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // I/O: the local blob store and image records (node:fs, node:crypto; no HTTP).
   store: ["errors", "ref", "node:*"],
   core: ["errors", "ref", "oci", "policy", "explain"],
-  index: ["core", "manifest", "store"],
+  // I/O: the registry HTTP client (undici; no disk).
+  registry: ["errors", "ref", "oci", "node:*", "undici"],
+  index: ["core", "manifest", "store", "registry"],
   // Front ends: the public API only (index, or core without manifests), their own files and
   // their libraries.
   cli: ["index", "core", "cli", "commander", "node:*"],

@@ -1,0 +1,501 @@
+// RegistryClient: the pull side of the distribution API for one registry host, no disk I/O.
+// - Scheme: HTTPS, plain HTTP only for loopback hosts or hosts listed insecure
+//   (../../shared/specs/registry.md §5.4; containerd core/remotes/docker/config/hosts.go).
+// - resolve: HEAD manifest with the Accept list; the HEAD's Docker-Content-Digest and
+//   Content-Length make the descriptor, else GET and hash (containerd resolver.go `Resolve`).
+// - getManifest: 4 MiB cap enforced while streaming, sha256 verified against the requested
+//   digest, or for a tag against Docker-Content-Digest when present (distribution-spec spec.md
+//   "Pulling manifests"; api.md "Digest Header").
+// - getBlob: raw bytes (`Accept-Encoding: identity`, no decoding), `Range: bytes=N-` resume with
+//   206 / 200 (restart from 0) / 416 (containerd resolver.go `withOffsetCheck`,
+//   httpreadseeker.go).
+// - Redirects followed here, at most 5, `Authorization` sent only to the registry's own origin
+//   (distribution-spec "API": MUST NOT forward Authorization across hosts; containerd
+//   resolver.go `do`).
+// - 401: challenge → token → retry; a 401 with a cached token is retried once with a fresh one,
+//   then fails "pull access denied, …" (containerd authorizer.go `AddResponses`, resolver.go).
+// - Errors: KimgError codes with containerd/docker-like text, the host, the request and status.
+
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { KimgError } from "../errors.ts";
+import {
+  type Descriptor,
+  type Digest,
+  isDigest,
+  MANIFEST_ACCEPT_HEADER,
+  MAX_MANIFEST_BYTES,
+  normalizeContentType,
+} from "../oci/index.ts";
+import type { Reference } from "../ref/index.ts";
+import {
+  Authorizer,
+  type CredentialStore,
+  parseWWWAuthenticate,
+  pullScope,
+  statusText,
+} from "./auth.ts";
+import {
+  createHttpAgent,
+  type HttpAgent,
+  type HttpAgentOptions,
+  type HttpResponse,
+  header,
+  headerValues,
+  httpRequest,
+  readLimited,
+} from "./http.ts";
+import { delayFor, RETRYABLE_STATUSES, type RetryOptions, retryOptions } from "./retry.ts";
+
+export interface RegistryClientOptions {
+  /** Registry host as in references: `docker.io`, `localhost:5000`, `127.0.0.1:5000`. */
+  host: string;
+  /** Hosts (with port when the reference has one) that may be reached over plain HTTP. */
+  insecureHosts?: readonly string[];
+  credentials?: CredentialStore;
+  /** A shared pool (closed by its owner); else the client makes one and `close()` closes it. */
+  agent?: HttpAgent;
+  http?: HttpAgentOptions;
+  retry?: Partial<RetryOptions>;
+  /** Manifest size cap, bytes. Default MAX_MANIFEST_BYTES (4 MiB). */
+  maxManifestBytes?: number;
+  /** Redirect hops per request. Default 5. */
+  maxRedirects?: number;
+  userAgent?: string;
+}
+
+export interface PingResult {
+  status: number;
+  /** Challenges of a 401 (empty when none). */
+  challenges: ReturnType<typeof parseWWWAuthenticate>;
+}
+
+export interface ManifestResponse {
+  /** The bytes as served (hashed to `digest`). */
+  bytes: Buffer;
+  digest: Digest;
+  /** Content-Type without parameters ("" when absent). */
+  mediaType: string;
+  size: number;
+}
+
+export interface BlobResponse {
+  /** Raw bytes from `offset` on (not decoded, not verified: the store verifies). */
+  stream: Readable;
+  /** Where `stream` starts: the requested offset (206), or 0 when the server ignored Range. */
+  offset: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)(?::\d+)?$/i;
+
+/** True for hosts reached over plain HTTP by default. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** docker.io and its aliases are served by registry-1.docker.io (docker/distribution). */
+function endpointHost(host: string): string {
+  return host === "docker.io" || host === "index.docker.io" ? "registry-1.docker.io" : host;
+}
+
+const ERROR_BODY_MAX = 64 * 1024;
+
+interface Sent {
+  res: HttpResponse;
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+export class RegistryClient {
+  readonly host: string;
+  readonly baseUrl: URL;
+  readonly #agent: HttpAgent;
+  readonly #ownAgent: boolean;
+  readonly #auth: Authorizer;
+  readonly #retry: RetryOptions;
+  readonly #maxManifest: number;
+  readonly #maxRedirects: number;
+  readonly #ua: string;
+
+  constructor(opts: RegistryClientOptions) {
+    this.host = opts.host;
+    const insecure = isLoopbackHost(opts.host) || (opts.insecureHosts ?? []).includes(opts.host);
+    this.baseUrl = new URL(`${insecure ? "http" : "https"}://${endpointHost(opts.host)}`);
+    this.#ownAgent = opts.agent === undefined;
+    this.#agent = opts.agent ?? createHttpAgent(opts.http);
+    this.#retry = retryOptions(opts.retry);
+    this.#maxManifest = opts.maxManifestBytes ?? MAX_MANIFEST_BYTES;
+    this.#maxRedirects = opts.maxRedirects ?? 5;
+    this.#ua = opts.userAgent ?? "kimg";
+    this.#auth = new Authorizer({
+      host: opts.host,
+      agent: this.#agent,
+      credentials: opts.credentials,
+      now: this.#retry.now,
+      userAgent: this.#ua,
+    });
+  }
+
+  /** Closes the connection pool if this client made it. */
+  async close(): Promise<void> {
+    if (this.#ownAgent) await this.#agent.close();
+  }
+
+  /** `GET /v2/`: 200, or 401 with the challenges (recorded for later requests). */
+  async ping(opts: RequestOptions = {}): Promise<PingResult> {
+    const { res } = await this.#withRetry(
+      "GET",
+      new URL("/v2/", this.baseUrl),
+      {},
+      undefined,
+      opts,
+    );
+    await res.discard();
+    const challenges = parseWWWAuthenticate(headerValues(res.headers, "www-authenticate"));
+    if (res.status === 401) this.#auth.challenged(challenges, "");
+    else if (res.status !== 200) {
+      throw this.#statusError(res.status, "GET", new URL("/v2/", this.baseUrl), undefined, "ping");
+    }
+    return { status: res.status, challenges };
+  }
+
+  /**
+   * Resolves a reference of this registry to the descriptor of its manifest or index: HEAD with
+   * the Accept list; GET and hash when the HEAD has no usable Docker-Content-Digest.
+   */
+  async resolve(ref: Reference, opts: RequestOptions = {}): Promise<Descriptor> {
+    const repo = ref.path;
+    const reference = ref.digest !== "" ? ref.digest : ref.tag !== "" ? ref.tag : "latest";
+    const url = this.#manifestUrl(repo, reference);
+    const { res } = await this.#send(repo, "HEAD", url, { accept: MANIFEST_ACCEPT_HEADER }, opts);
+    await res.discard();
+    if (res.status === 200) {
+      const dcd = header(res.headers, "docker-content-digest");
+      const len = Number(header(res.headers, "content-length") ?? "NaN");
+      const digest = ref.digest !== "" ? ref.digest : dcd;
+      if (digest !== undefined && isDigest(digest) && Number.isSafeInteger(len) && len > 0) {
+        if (len > this.#maxManifest) throw tooLarge(len);
+        return {
+          mediaType: normalizeContentType(header(res.headers, "content-type")),
+          digest: digest as Digest,
+          size: len,
+        };
+      }
+    } else if (res.status !== 405) {
+      throw this.#statusError(res.status, "HEAD", url, undefined, "manifest");
+    }
+    const m = await this.getManifest(repo, reference, opts);
+    return { mediaType: m.mediaType, digest: m.digest, size: m.size };
+  }
+
+  /**
+   * GETs a manifest or index by digest or tag; the bytes are capped while streaming and their
+   * sha256 must equal the requested digest (or, for a tag, Docker-Content-Digest when sent).
+   */
+  async getManifest(
+    repo: string,
+    digestOrTag: string,
+    opts: RequestOptions = {},
+  ): Promise<ManifestResponse> {
+    const byDigest = digestOrTag.includes(":");
+    if (byDigest && !isDigest(digestOrTag)) {
+      throw new KimgError("DIGEST_INVALID_FORMAT", `invalid digest format: ${digestOrTag}`);
+    }
+    const url = this.#manifestUrl(repo, digestOrTag);
+    const { res, url: final } = await this.#send(
+      repo,
+      "GET",
+      url,
+      { accept: MANIFEST_ACCEPT_HEADER },
+      opts,
+    );
+    if (res.status !== 200) {
+      throw await this.#responseError(res, "GET", final, "manifest");
+    }
+    const len = Number(header(res.headers, "content-length") ?? "NaN");
+    if (Number.isSafeInteger(len) && len > this.#maxManifest) {
+      res.cancel();
+      throw tooLarge(len);
+    }
+    const bytes = await readLimited(res.body, this.#maxManifest, (n) => tooLarge(n));
+    const algo = byDigest ? (digestOrTag.split(":")[0] ?? "sha256") : "sha256";
+    if (algo !== "sha256" && algo !== "sha512") {
+      throw new KimgError("DIGEST_UNSUPPORTED", `unsupported digest algorithm: ${algo}`);
+    }
+    const computed = `${algo}:${createHash(algo).update(bytes).digest("hex")}` as Digest;
+    const expected = byDigest ? digestOrTag : header(res.headers, "docker-content-digest");
+    if (expected !== undefined && expected !== "" && expected !== computed) {
+      const what = byDigest ? "requested digest" : "Docker-Content-Digest";
+      throw new KimgError(
+        "DIGEST_MISMATCH",
+        `manifest ${this.host}/${repo}@${digestOrTag}: content has digest ${computed}, ${what} is ${expected} (GET ${final.host}${final.pathname})`,
+      );
+    }
+    return {
+      bytes,
+      digest: computed,
+      mediaType: normalizeContentType(header(res.headers, "content-type")),
+      size: bytes.length,
+    };
+  }
+
+  /**
+   * GETs a blob's raw bytes, from `offset` when > 0 (`Range: bytes=N-`). A 206 must start at
+   * `offset`; a 200 means the server ignored Range and the stream starts at 0 (restart); a 416
+   * at `offset` = size means nothing is left.
+   */
+  async getBlob(
+    repo: string,
+    desc: Pick<Descriptor, "digest" | "size"> & { mediaType?: string },
+    opts: RequestOptions & { offset?: number } = {},
+  ): Promise<BlobResponse> {
+    const offset = opts.offset ?? 0;
+    checkRepo(repo);
+    if (!isDigest(desc.digest)) {
+      throw new KimgError("DIGEST_INVALID_FORMAT", `invalid digest format: ${desc.digest}`);
+    }
+    const url = new URL(`/v2/${repo}/blobs/${desc.digest}`, this.baseUrl);
+    const headers: Record<string, string> = {
+      accept: desc.mediaType === undefined ? "*/*" : `${desc.mediaType}, */*`,
+      "accept-encoding": "identity",
+    };
+    if (offset > 0) headers.range = `bytes=${offset}-`;
+    const { res, url: final } = await this.#send(repo, "GET", url, headers, opts);
+    const req = `GET ${final.host}${final.pathname}`;
+    if (res.status === 200) return { stream: res.body, offset: 0 };
+    if (res.status === 206 && offset > 0) {
+      const cr = header(res.headers, "content-range") ?? "";
+      if (!cr.startsWith(`bytes ${offset}-`)) {
+        res.cancel();
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `blob ${desc.digest}: unexpected Content-Range "${cr}" for offset ${offset} (${req}: 206 Partial Content)`,
+        );
+      }
+      return { stream: res.body, offset };
+    }
+    if (res.status === 416 && offset > 0 && offset >= desc.size) {
+      await res.discard();
+      return { stream: Readable.from([]), offset: desc.size };
+    }
+    throw await this.#responseError(res, "GET", final, "blob");
+  }
+
+  #manifestUrl(repo: string, reference: string): URL {
+    checkRepo(repo);
+    if (!reference.includes(":") && !TAG_RE.test(reference)) {
+      throw new KimgError("TAG_INVALID_FORMAT", "invalid tag format");
+    }
+    return new URL(`/v2/${repo}/manifests/${reference}`, this.baseUrl);
+  }
+
+  /** A request needing pull access to `repo`: auth (401 → token → retry), retries, redirects. */
+  async #send(
+    repo: string,
+    method: "GET" | "HEAD",
+    url: URL,
+    headers: Record<string, string>,
+    opts: RequestOptions,
+  ): Promise<Sent> {
+    const scope = pullScope(repo);
+    let tries = 0;
+    let auth = await this.#auth.authorize(scope, opts.signal);
+    for (;;) {
+      const sent = await this.#withRetry(method, url, headers, auth?.header, opts);
+      if (sent.res.status !== 401) return sent;
+      tries++;
+      const challenges = parseWWWAuthenticate(headerValues(sent.res.headers, "www-authenticate"));
+      const known = this.#auth.challenged(challenges, scope);
+      // Retry after a first 401 without auth or with a cached token; never after a fresh one.
+      if (known && tries < 3 && auth?.fresh !== true) {
+        const next = await this.#auth.authorize(scope, opts.signal);
+        if (next !== undefined) {
+          await sent.res.discard();
+          auth = next;
+          continue;
+        }
+      }
+      const err = challenges.find((ch) => ch.params.error !== undefined)?.params.error;
+      const hint = err === undefined ? "" : `server message: ${err}: authorization failed; `;
+      throw await this.#responseError(sent.res, method, sent.url, "denied", hint);
+    }
+  }
+
+  /** Retries connection errors, 5xx and 429 (Retry-After); the last response is returned. */
+  async #withRetry(
+    method: "GET" | "HEAD",
+    url: URL,
+    headers: Record<string, string>,
+    authorization: string | undefined,
+    opts: RequestOptions,
+  ): Promise<Sent> {
+    const r = this.#retry;
+    for (let attempt = 1; ; attempt++) {
+      let sent: Sent;
+      try {
+        sent = await this.#follow(method, url, headers, authorization, opts);
+      } catch (e) {
+        if (e instanceof KimgError || opts.signal?.aborted === true || attempt >= r.maxAttempts) {
+          if (e instanceof KimgError) throw e;
+          if (opts.signal?.aborted === true)
+            throw new KimgError("ABORTED", "aborted", { cause: e });
+          throw new KimgError(
+            "REGISTRY_UNAVAILABLE",
+            `${method} ${url.host}${url.pathname}: ${(e as Error).message} (after ${attempt} attempts)`,
+            { cause: e },
+          );
+        }
+        await r.sleep(delayFor(attempt, undefined, undefined, r), opts.signal);
+        continue;
+      }
+      const status = sent.res.status;
+      if (!RETRYABLE_STATUSES.has(status) || attempt >= r.maxAttempts) return sent;
+      await sent.res.discard();
+      const wait = delayFor(attempt, status, header(sent.res.headers, "retry-after"), r);
+      await r.sleep(wait, opts.signal);
+    }
+  }
+
+  /** One request with redirects followed here; Authorization only to the registry's origin. */
+  async #follow(
+    method: "GET" | "HEAD",
+    start: URL,
+    headers: Record<string, string>,
+    authorization: string | undefined,
+    opts: RequestOptions,
+  ): Promise<Sent> {
+    let url = start;
+    let m = method;
+    for (let hop = 0; ; hop++) {
+      const h: Record<string, string> = { ...headers, "user-agent": this.#ua };
+      if (authorization !== undefined && url.origin === this.baseUrl.origin) {
+        h.authorization = authorization;
+      }
+      const res = await httpRequest(this.#agent, {
+        method: m,
+        url,
+        headers: h,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      });
+      const loc = header(res.headers, "location");
+      if (![301, 302, 303, 307, 308].includes(res.status) || loc === undefined) {
+        return { res, url };
+      }
+      await res.discard();
+      if (hop >= this.#maxRedirects) {
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `${method} ${start.host}${start.pathname}: stopped after ${this.#maxRedirects} redirects`,
+        );
+      }
+      const next = new URL(loc, url);
+      if (next.protocol !== "https:" && next.protocol !== "http:") {
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `${method} ${url.host}${url.pathname}: redirect to a non-HTTP URL`,
+        );
+      }
+      if (url.protocol === "https:" && next.protocol === "http:" && !isLoopbackHost(next.host)) {
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `${method} ${url.host}${url.pathname}: refusing redirect from HTTPS to plain HTTP (${next.host})`,
+        );
+      }
+      if (res.status === 303 && m !== "HEAD") m = "GET";
+      url = next;
+    }
+  }
+
+  async #responseError(
+    res: HttpResponse,
+    method: string,
+    url: URL,
+    what: "manifest" | "blob" | "denied",
+    hint = "",
+  ): Promise<KimgError> {
+    let body: Buffer | undefined;
+    if (method !== "HEAD") {
+      try {
+        body = await readLimited(res.body, ERROR_BODY_MAX, () => new Error("too large"));
+      } catch {
+        body = undefined;
+      }
+    } else {
+      await res.discard();
+    }
+    return this.#statusError(res.status, method, url, body, what, hint);
+  }
+
+  #statusError(
+    status: number,
+    method: string,
+    url: URL,
+    body: Buffer | undefined,
+    what: "manifest" | "blob" | "denied" | "ping",
+    hint = "",
+  ): KimgError {
+    const server = serverErrors(body);
+    const req = `(${method} ${url.host}${url.pathname}: ${status} ${statusText(status)})`.replace(
+      " )",
+      ")",
+    );
+    const detail = `${hint}${server.length > 0 ? `${server.map((e) => e.text).join("; ")} ` : ""}`;
+    const code0 = server[0]?.code;
+    if (status === 401 || status === 403) {
+      return new KimgError(
+        status === 401 ? "REGISTRY_UNAUTHORIZED" : "REGISTRY_DENIED",
+        `pull access denied, repository does not exist or may require authorization: ${detail}${req}`,
+      );
+    }
+    if (status === 404) {
+      if (what === "blob" || code0 === "BLOB_UNKNOWN") {
+        return new KimgError("BLOB_UNKNOWN", `blob unknown: ${detail}${req}`);
+      }
+      return new KimgError("MANIFEST_UNKNOWN", `manifest unknown: ${detail}${req}`);
+    }
+    if (status === 429) return new KimgError("RATE_LIMITED", `toomanyrequests: ${detail}${req}`);
+    if (status >= 500) {
+      return new KimgError("REGISTRY_UNAVAILABLE", `registry unavailable: ${detail}${req}`);
+    }
+    return new KimgError("REGISTRY_ERROR", `unexpected status from registry: ${detail}${req}`);
+  }
+}
+
+// distribution/reference grammar: path components and tags (regexp.go). Checked here so no
+// caller can put `..`, `?` or `#` into a request path.
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const REPO_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
+
+function checkRepo(repo: string): void {
+  if (repo.length > 255 || !REPO_RE.test(repo)) {
+    throw new KimgError("REFERENCE_INVALID_FORMAT", "invalid reference format");
+  }
+}
+
+function tooLarge(n: number): KimgError {
+  return new KimgError("MANIFEST_TOO_LARGE", `rejecting ${n} byte manifest`);
+}
+
+/** `{"errors":[{code,message}]}` → `code: message` texts (distribution-spec "Error Codes"). */
+function serverErrors(body: Buffer | undefined): { code: string; text: string }[] {
+  if (body === undefined || body.length === 0) return [];
+  try {
+    const o = JSON.parse(body.toString("utf8")) as { errors?: unknown };
+    if (!Array.isArray(o.errors)) return [];
+    return o.errors.flatMap((e: unknown) => {
+      if (typeof e !== "object" || e === null) return [];
+      const r = e as Record<string, unknown>;
+      const code = typeof r.code === "string" ? r.code : "";
+      const msg = typeof r.message === "string" ? r.message : "";
+      const text = [code.toLowerCase(), msg].filter((s) => s !== "").join(": ");
+      return text === "" ? [] : [{ code, text: text.slice(0, 500) }];
+    });
+  } catch {
+    return [];
+  }
+}

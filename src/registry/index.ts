@@ -1,0 +1,24 @@
+// Public API of the registry client (src/registry/): HTTP pulls from OCI/Docker registries,
+// no disk I/O. Re-exports only.
+
+export {
+  type Authorization,
+  Authorizer,
+  basicHeader,
+  type Challenge,
+  type Credential,
+  type CredentialStore,
+  parseWWWAuthenticate,
+  pullScope,
+} from "./auth.ts";
+export {
+  type BlobResponse,
+  isLoopbackHost,
+  type ManifestResponse,
+  type PingResult,
+  RegistryClient,
+  type RegistryClientOptions,
+  type RequestOptions,
+} from "./client.ts";
+export { createHttpAgent, type HttpAgent, type HttpAgentOptions } from "./http.ts";
+export { backoffDelay, parseRetryAfter, type RetryOptions } from "./retry.ts";
