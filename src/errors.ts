@@ -50,7 +50,13 @@ export type ErrorCode =
   | "BLOB_UNKNOWN" // 404 on a blob: "blob unknown"
   | "REGISTRY_UNAVAILABLE" // 5xx or connection errors after the retries
   | "RATE_LIMITED" // 429 (TOOMANYREQUESTS) after the retries
-  | "REGISTRY_ERROR"; // any other status, or a protocol violation (redirect loop, bad Content-Range, …)
+  | "REGISTRY_ERROR" // any other status, or a protocol violation (redirect loop, bad Content-Range, …)
+  // credentials (src/credentials/); messages never contain a credential
+  | "CREDENTIALS_INVALID" // a pull secret, docker config, auth.json or --creds value that cannot be used ("unable to parse auth field, …")
+  | "CREDENTIAL_HELPER_FAILED" // a docker-credential-<name> program failed, timed out or printed bad output
+  // pulls (src/pull/)
+  | "ERR_IMAGE_NEVER_PULL" // kubelet: `Container image "<ref>" is not present with pull policy of Never`
+  | "IMAGE_NOT_FOUND"; // no image record of that name in the store ("No such image: <ref>")
 
 export class KimgError extends Error {
   override readonly name = "KimgError";

@@ -3,6 +3,8 @@
 // what they use.
 
 export * from "./core.ts";
+export * from "./credentials/index.ts";
 export * from "./manifest/index.ts";
+export * from "./pull/index.ts";
 export * from "./registry/index.ts";
 export * from "./store/index.ts";

@@ -22,7 +22,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   core: ["errors", "ref", "oci", "policy", "explain"],
   // I/O: the registry HTTP client (undici; no disk).
   registry: ["errors", "ref", "oci", "node:*", "undici"],
-  index: ["core", "manifest", "store", "registry"],
+  // I/O orchestration: registry → store pulls, the kubelet's policy rules.
+  pull: ["errors", "ref", "oci", "store", "registry", "policy", "node:*"],
+  // I/O: credential sources (files, credential-helper programs); the registry client's
+  // CredentialStore is implemented structurally, without importing registry.
+  credentials: ["errors", "ref", "node:*"],
+  index: ["core", "credentials", "manifest", "store", "registry", "pull"],
   // Front ends: the public API only (index, or core without manifests), their own files and
   // their libraries.
   cli: ["index", "core", "cli", "commander", "node:*"],

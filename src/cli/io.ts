@@ -15,6 +15,21 @@ export const EXIT = {
   INVALID: 1,
   /** Input could not be read at all (missing file, YAML syntax), or the command line is wrong. */
   UNREADABLE: 2,
+  /**
+   * Pulls and the store: the image is not there — manifest or blob unknown to the registry,
+   * no entry for the wanted platform, no such image in the store, or pull policy Never and the
+   * image absent (ErrImageNeverPull).
+   */
+  NOT_FOUND: 3,
+  /** The registry refused access (401 after authenticating, 403). */
+  UNAUTHORIZED: 4,
+  /** The registry could not be reached or misbehaved: connection errors, 5xx, 429, protocol errors. */
+  NETWORK: 5,
+  /**
+   * Content failed verification: a digest or size mismatch, an invalid or oversized manifest or
+   * config, layers that do not match the config, a corrupt store.
+   */
+  VERIFY: 6,
   /** A bug in kimg: the message says so; `--debug` prints the stack. */
   INTERNAL: 70,
 } as const;
@@ -29,4 +44,39 @@ export function colorWanted(stream: { isTTY?: boolean }, env = process.env): boo
   const force = env.FORCE_COLOR;
   if (force !== undefined) return force !== "0" && force !== "false";
   return stream.isTTY === true && env.TERM !== "dumb";
+}
+
+/** The exit code for a KimgError's code (see EXIT); unknown codes are INVALID. */
+export function exitCodeFor(code: string | undefined): number {
+  switch (code) {
+    case "INPUT_INVALID":
+    case "INPUT_UNREADABLE":
+      return EXIT.UNREADABLE;
+    case "MANIFEST_UNKNOWN":
+    case "BLOB_UNKNOWN":
+    case "BLOB_NOT_FOUND":
+    case "PLATFORM_NOT_FOUND":
+    case "IMAGE_NOT_FOUND":
+    case "ERR_IMAGE_NEVER_PULL":
+      return EXIT.NOT_FOUND;
+    case "REGISTRY_UNAUTHORIZED":
+    case "REGISTRY_DENIED":
+      return EXIT.UNAUTHORIZED;
+    case "REGISTRY_UNAVAILABLE":
+    case "RATE_LIMITED":
+    case "REGISTRY_ERROR":
+      return EXIT.NETWORK;
+    case "DIGEST_MISMATCH":
+    case "SIZE_MISMATCH":
+    case "INVALID_MANIFEST":
+    case "INVALID_CONFIG":
+    case "MANIFEST_TOO_LARGE":
+    case "LAYER_COUNT_MISMATCH":
+    case "UNSUPPORTED_MEDIA_TYPE":
+    case "UNSAFE_PATH":
+    case "STORE_CORRUPT":
+      return EXIT.VERIFY;
+    default:
+      return EXIT.INVALID;
+  }
 }

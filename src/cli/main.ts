@@ -1,8 +1,9 @@
 // kimg's command line. Thin: commander wiring only; each command's module is imported when
 // that command runs, so `kimg --help` and a one-reference parse start quickly.
 
+import { homedir } from "node:os";
 import { Command, CommanderError, Option } from "commander";
-import { type CliIO, colorWanted, EXIT } from "./io.ts";
+import { type CliIO, colorWanted, EXIT, exitCodeFor } from "./io.ts";
 
 const VERSION = "0.1.0";
 
@@ -22,9 +23,7 @@ function report(err: unknown, debug: boolean, io: CliIO): number {
   if (e?.name === "KimgError") {
     io.stderr.write(`kimg: ${e.message}\n`);
     if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
-    return e.code === "INPUT_INVALID" || e.code === "INPUT_UNREADABLE"
-      ? EXIT.UNREADABLE
-      : EXIT.INVALID;
+    return exitCodeFor(e.code);
   }
   io.stderr.write(
     `kimg: internal error: ${e?.message ?? String(err)}${debug ? "" : " (run with --debug for details)"}\n`,
@@ -135,6 +134,108 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
             io,
           );
         })(),
+    );
+
+  const collect = (v: string, prev: string[]): string[] => [...prev, v];
+  program
+    .command("pull")
+    .description("pull an image into the local store (only a HEAD when it is up to date)")
+    .argument("<ref>", "image reference")
+    .addOption(
+      new Option(
+        "--policy <policy>",
+        "imagePullPolicy (default: Kubernetes' default for the ref)",
+      ).choices(["Always", "IfNotPresent", "Never"]),
+    )
+    .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform image")
+    .option("--jobs <n>", "blobs downloaded at once", "3")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .option(
+      "--insecure-registry <host[:port]>",
+      "reach this registry over plain HTTP (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .addOption(
+      new Option("--progress <mode>", "progress output")
+        .choices(["auto", "plain", "json"])
+        .default("auto"),
+    )
+    .action(
+      (
+        ref: string,
+        opts: {
+          policy?: "Always" | "IfNotPresent" | "Never";
+          platform?: string;
+          jobs: string;
+          store?: string;
+          insecureRegistry: string[];
+          progress: "auto" | "plain" | "json";
+        },
+      ) =>
+        run(async () => {
+          const { runPull } = await import("./commands/pull.ts");
+          const jobs = Number(opts.jobs);
+          if (!Number.isSafeInteger(jobs) || jobs < 1) {
+            io.stderr.write(`kimg pull: --jobs must be a positive integer, got ${opts.jobs}\n`);
+            return EXIT.UNREADABLE;
+          }
+          return runPull(
+            ref,
+            {
+              ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+              ...(opts.platform !== undefined ? { platform: opts.platform } : {}),
+              jobs,
+              ...(opts.store !== undefined ? { store: opts.store } : {}),
+              insecureHosts: opts.insecureRegistry,
+              progress: opts.progress,
+              isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,
+              env: process.env,
+              homedir: homedir(),
+            },
+            io,
+          );
+        })(),
+    );
+
+  program
+    .command("images")
+    .description("list the images in the local store")
+    .option("--json", "one JSON array of image records")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action((opts: { json?: boolean; store?: string }) =>
+      run(async () => {
+        const { runImages } = await import("./commands/pull.ts");
+        return runImages(
+          {
+            json: opts.json === true,
+            ...(opts.store !== undefined ? { store: opts.store } : {}),
+            env: process.env,
+            homedir: homedir(),
+          },
+          io,
+        );
+      })(),
+    );
+
+  program
+    .command("rmi")
+    .description("remove an image from the local store and delete the blobs no image uses")
+    .argument("<ref>", "image reference")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action((ref: string, opts: { store?: string }) =>
+      run(async () => {
+        const { runRmi } = await import("./commands/pull.ts");
+        return runRmi(
+          ref,
+          {
+            ...(opts.store !== undefined ? { store: opts.store } : {}),
+            env: process.env,
+            homedir: homedir(),
+          },
+          io,
+        );
+      })(),
     );
 
   return program;

@@ -1,0 +1,140 @@
+// kimg pull / images / rmi: the local store from the command line. Thin: the library does the
+// work (pullWithPolicy, FsBlobStore); this renders progress events as lines or JSON and the
+// store's records as a table.
+
+import {
+  defaultStoreDir,
+  FsBlobStore,
+  type ImageRecord,
+  KimgError,
+  normalizeImageName,
+  type ProgressEvent,
+  type PullPolicy,
+  parseNormalizedNamed,
+  pullWithPolicy,
+  shortDigest,
+} from "../../index.ts";
+import { type CliIO, EXIT } from "../io.ts";
+import { formatBytes, formatDuration } from "../render/bytes.ts";
+
+interface StoreFlags {
+  readonly store?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homedir: string;
+}
+
+export interface PullFlags extends StoreFlags {
+  readonly policy?: PullPolicy;
+  readonly platform?: string;
+  readonly jobs: number;
+  readonly insecureHosts: readonly string[];
+  readonly progress: "auto" | "plain" | "json";
+  readonly isTTY: boolean;
+}
+
+function openStore(f: StoreFlags): Promise<FsBlobStore> {
+  return FsBlobStore.open(f.store ?? defaultStoreDir(f.env, f.homedir));
+}
+
+/** One line per event (none for `done`: the summary line follows). */
+export function progressLine(e: ProgressEvent): string | undefined {
+  switch (e.type) {
+    case "resolve":
+      return `${e.ref}: resolved to ${e.digest} (${e.mediaType}, ${formatBytes(e.size)})`;
+    case "manifest":
+      return `${shortDigest(e.digest)}: ${e.kind}${e.cached ? " already exists" : " downloaded"}${e.platform !== undefined ? ` for ${e.platform}` : ""}`;
+    case "blob-start":
+      return `${shortDigest(e.digest)}: downloading ${formatBytes(e.size)}${e.offset > 0 ? ` (resuming at ${e.offset})` : ""}`;
+    case "blob-progress":
+      return `${shortDigest(e.digest)}: ${formatBytes(e.current)} / ${formatBytes(e.size)}`;
+    case "blob-skipped":
+      return `${shortDigest(e.digest)}: already exists`;
+    case "blob-done":
+      return `${shortDigest(e.digest)}: download complete`;
+    case "done":
+      return undefined;
+  }
+}
+
+export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<number> {
+  const started = Date.now();
+  const store = await openStore(f);
+  const json = f.progress === "json";
+  const everyEvent = f.progress === "plain" || (f.progress === "auto" && !f.isTTY);
+  const onProgress = (e: ProgressEvent): void => {
+    if (json) {
+      io.stdout.write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    if (!everyEvent && e.type === "blob-progress") return; // a TTY: one line per layer step
+    const line = progressLine(e);
+    if (line !== undefined) io.stdout.write(`${line}\n`);
+  };
+  const r = await pullWithPolicy(ref, f.policy, {
+    store,
+    jobs: f.jobs,
+    insecureHosts: f.insecureHosts,
+    onProgress,
+    ...(f.platform !== undefined ? { platform: f.platform } : {}),
+  });
+  let line: string;
+  if (r.action === "use-local") line = r.message;
+  else if (r.image.upToDate) line = `Image is up to date for ${r.image.ref}`;
+  else {
+    const i = r.image;
+    line = `Pulled ${i.ref}: digest ${i.digest}, ${formatBytes(i.size)}, ${i.layers} layers (${formatBytes(i.bytesDownloaded)} downloaded) in ${formatDuration(Date.now() - started)}`;
+  }
+  if (json)
+    io.stdout.write(`${JSON.stringify({ type: "summary", action: r.action, message: line })}\n`);
+  else io.stdout.write(`${line}\n`);
+  return EXIT.OK;
+}
+
+function repoAndTag(name: string): [string, string] {
+  const r = parseNormalizedNamed(name);
+  return [`${r.domain}/${r.path}`, r.tag === "" ? "<none>" : r.tag];
+}
+
+const isoSeconds = (s: string): string => s.replace(/\.\d+Z$/, "Z");
+
+export function renderImages(records: readonly ImageRecord[]): string {
+  const rows = [
+    ["REPOSITORY", "TAG", "DIGEST", "SIZE", "PULLED", "LAST USED"],
+    ...records.map((r) => [
+      ...repoAndTag(r.name),
+      shortDigest(r.manifestDigest),
+      formatBytes(r.size),
+      isoSeconds(r.pulledAt),
+      isoSeconds(r.lastUsed),
+    ]),
+  ];
+  const widths =
+    rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3)))
+        .join(""),
+    )
+    .join("\n");
+}
+
+export async function runImages(f: StoreFlags & { json: boolean }, io: CliIO): Promise<number> {
+  const store = await openStore(f);
+  const records = await store.listImages();
+  io.stdout.write(f.json ? `${JSON.stringify(records, null, 2)}\n` : `${renderImages(records)}\n`);
+  return EXIT.OK;
+}
+
+/** Untags, then deletes every blob no image record references (no grace period). */
+export async function runRmi(ref: string, f: StoreFlags, io: CliIO): Promise<number> {
+  const store = await openStore(f);
+  const name = normalizeImageName(ref);
+  if (!(await store.removeImage(name))) {
+    throw new KimgError("IMAGE_NOT_FOUND", `No such image: ${ref}`);
+  }
+  io.stdout.write(`Untagged: ${name}\n`);
+  const report = await store.prune({ graceMs: 0 });
+  for (const b of report.deleted) io.stdout.write(`Deleted: ${b.digest}\n`);
+  return EXIT.OK;
+}

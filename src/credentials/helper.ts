@@ -1,0 +1,163 @@
+// docker-credential-helpers protocol, `get` only: run `docker-credential-<name> get` with the
+// server URL on stdin, read `{"ServerURL","Username","Secret"}` from stdout.
+// Sources: docker/docker-credential-helpers client/client.go (`Get`), credentials/error.go
+// ("credentials not found in native keychain", "no credentials server URL"), docker/cli
+// cli/config/credentials/native_store.go (`<token>` username = identity token; not found = no
+// credentials); ../../shared/specs/registry.md §3.2.
+//
+// Differences from upstream: docker waits for the helper forever; kimg kills it (SIGKILL) after a
+// timeout (default 30 s) and caps its output at 1 MiB. stderr is never read into messages, and a
+// failing helper's stdout is only quoted when it looks like a plain message (no `{`).
+
+import { spawn } from "node:child_process";
+import { KimgError } from "../errors.ts";
+import { AuthCredential, goStringFields, isObject } from "./credential.ts";
+
+export const HELPER_PREFIX = "docker-credential-";
+export const ERR_CREDENTIALS_NOT_FOUND = "credentials not found in native keychain";
+export const ERR_MISSING_SERVER_URL = "no credentials server URL";
+export const ERR_MISSING_USERNAME = "no credentials username";
+/** native_store.go tokenUsername. */
+export const TOKEN_USERNAME = "<token>";
+export const DEFAULT_HELPER_TIMEOUT_MS = 30_000;
+const OUTPUT_MAX = 1024 * 1024;
+
+export interface HelperOptions {
+  /** ms; default 30 000. */
+  timeoutMs?: number;
+  /** Environment of the helper (PATH finds it); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+}
+
+function run(
+  program: string,
+  input: string,
+  opts: HelperOptions,
+  timeoutMs: number,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const fail = (msg: string) =>
+      reject(new KimgError("CREDENTIAL_HELPER_FAILED", `error getting credentials - ${msg}`));
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(program, ["get"], {
+        env: opts.env ?? process.env,
+        stdio: ["pipe", "pipe", "ignore"],
+        // own process group, so a timeout kills the helper and anything it started
+        detached: true,
+      });
+    } catch (e) {
+      fail(`err: ${(e as Error).message}`);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (f: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      f();
+    };
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    const timer = setTimeout(() => {
+      kill();
+      finish(() => fail(`err: ${program} get: timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => {
+      kill();
+      finish(() => reject(new KimgError("ABORTED", `${program} get: aborted`)));
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      const msg =
+        e.code === "ENOENT" ? `exec: "${program}": executable file not found in $PATH` : e.message;
+      finish(() => fail(`err: ${msg}, out: \`\``));
+    });
+    child.stdout?.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > OUTPUT_MAX) {
+        kill();
+        finish(() => fail(`err: ${program} get: output over ${OUTPUT_MAX} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    child.on("close", (code) => {
+      finish(() => resolve({ code, stdout: Buffer.concat(chunks).toString("utf8") }));
+    });
+    child.stdin?.on("error", () => {
+      // the helper may exit without reading stdin; its exit status tells the story
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * client.go `Get` + native_store.go: the helper's credential for `serverURL`, undefined when it
+ * answers "credentials not found". Throws CREDENTIAL_HELPER_FAILED otherwise.
+ */
+export async function helperGet(
+  name: string,
+  serverURL: string,
+  opts: HelperOptions = {},
+): Promise<AuthCredential | undefined> {
+  const program = HELPER_PREFIX + name;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
+  if (opts.signal?.aborted) throw new KimgError("ABORTED", `${program} get: aborted`);
+  const { code, stdout } = await run(program, serverURL, opts, timeoutMs);
+  const out = stdout.trim();
+  if (code !== 0) {
+    if (out === ERR_CREDENTIALS_NOT_FOUND) return undefined;
+    // client.go isValidCredsMessage: these two messages replace the exit status as the error
+    const err =
+      out === ERR_MISSING_SERVER_URL || out === ERR_MISSING_USERNAME
+        ? out
+        : `exit status ${code ?? "signal"}`;
+    const quoted = out.includes("{") ? "[not shown]" : out.slice(0, 200);
+    throw new KimgError(
+      "CREDENTIAL_HELPER_FAILED",
+      `error getting credentials - err: ${err}, out: \`${quoted}\``,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stdout);
+  } catch {
+    throw new KimgError("CREDENTIAL_HELPER_FAILED", `${program} get: output is not valid JSON`);
+  }
+  if (!isObject(doc)) {
+    throw new KimgError("CREDENTIAL_HELPER_FAILED", `${program} get: output is not a JSON object`);
+  }
+  let f: { ServerURL?: string; Username?: string; Secret?: string };
+  try {
+    f = goStringFields(
+      doc,
+      ["ServerURL", "Username", "Secret"] as const,
+      "credentials.Credentials",
+    );
+  } catch (e) {
+    throw new KimgError("CREDENTIAL_HELPER_FAILED", `${program} get: ${(e as Error).message}`);
+  }
+  const username = f.Username ?? "";
+  const secret = f.Secret ?? "";
+  const source = `helper ${name}`;
+  // native_store.go getCredentialsFromStore: ServerAddress is the address asked for
+  if (username === TOKEN_USERNAME) {
+    return new AuthCredential({ identityToken: secret, serverAddress: serverURL, source });
+  }
+  return new AuthCredential({ username, password: secret, serverAddress: serverURL, source });
+}

@@ -1,0 +1,156 @@
+// Kubernetes image pull secrets → keyring entries, as the kubelet reads them.
+// Sources: kubernetes pkg/credentialprovider/secrets/secrets.go (`secretsToTrackedDockerConfigs`:
+// which secrets count), pkg/credentialprovider/config.go (`DockerConfigJSON`, `DockerConfig`,
+// `DockerConfigEntry.UnmarshalJSON`, `decodeDockerConfigFieldAuth`); secrets_test.go,
+// config_test.go; ../../shared/specs/kubelet.md §7.1.
+//
+// Secrets arrive as parsed manifests (YAML loading is elsewhere): `data` values are base64 (as
+// the API stores them), `stringData` values plain; `stringData` wins, as the API server merges it.
+//
+// Differences from upstream:
+// - JSON syntax errors say `<where>: invalid JSON` (Go: "invalid character … looking for …");
+//   type errors carry Go's text (`json: cannot unmarshal …`).
+// - `data` that is not base64 (impossible once stored by the API server) is CREDENTIALS_INVALID.
+
+import { KimgError } from "../errors.ts";
+import {
+  AuthCredential,
+  decodeAuthField,
+  goBase64Decode,
+  goField,
+  goJsonKind,
+  goStringFields,
+  isObject,
+  parseJsonQuietly,
+} from "./credential.ts";
+import { DockerKeyring } from "./keyring.ts";
+
+export const SECRET_TYPE_DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson";
+export const SECRET_TYPE_DOCKERCFG = "kubernetes.io/dockercfg";
+export const DOCKER_CONFIG_JSON_KEY = ".dockerconfigjson";
+export const DOCKERCFG_KEY = ".dockercfg";
+
+/** The parts of a v1 Secret the kubelet reads. */
+export interface SecretObject {
+  type?: unknown;
+  data?: unknown;
+  stringData?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown } | undefined;
+}
+
+function secretName(s: SecretObject): string {
+  const name = typeof s.metadata?.name === "string" ? s.metadata.name : "";
+  const ns = typeof s.metadata?.namespace === "string" ? s.metadata.namespace : "";
+  return ns === "" ? name : `${ns}/${name}`;
+}
+
+/** The secret's value under `key` (undefined when absent), or throws if `data` is not base64. */
+function secretValue(s: SecretObject, key: string): string | undefined {
+  if (isObject(s.stringData) && typeof s.stringData[key] === "string") return s.stringData[key];
+  if (!isObject(s.data)) return undefined;
+  const v = s.data[key];
+  if (typeof v !== "string") return undefined;
+  try {
+    return goBase64Decode(v, true).toString("utf8");
+  } catch (e) {
+    throw new KimgError(
+      "CREDENTIALS_INVALID",
+      `secret "${secretName(s)}": data[${key}]: ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * config.go `DockerConfigEntry.UnmarshalJSON`: username, password, email; a non-empty `auth`
+ * replaces username and password. Throws Go's error texts.
+ */
+export function parseDockerConfigEntry(value: unknown, source: string): AuthCredential {
+  if (value === null) return new AuthCredential({ source });
+  if (!isObject(value)) {
+    throw new KimgError(
+      "CREDENTIALS_INVALID",
+      `json: cannot unmarshal ${goJsonKind(value)} into Go value of type credentialprovider.dockerConfigEntryWithAuth`,
+    );
+  }
+  const f = goStringFields(
+    value,
+    ["username", "password", "email", "auth"] as const,
+    "dockerConfigEntryWithAuth",
+  );
+  let username = f.username ?? "";
+  let password = f.password ?? "";
+  const auth = f.auth ?? "";
+  if (auth !== "") ({ username, password } = decodeAuthField(auth));
+  return new AuthCredential({ username, password, auth, email: f.email ?? "", source });
+}
+
+/** A `DockerConfig` map (legacy `.dockercfg` shape) → entries in JSON order. */
+export function parseDockerConfigMap(
+  value: unknown,
+  source: string,
+  goType = "credentialprovider.DockerConfig",
+): [string, AuthCredential][] {
+  if (value === null || value === undefined) return [];
+  if (!isObject(value)) {
+    throw new KimgError(
+      "CREDENTIALS_INVALID",
+      `json: cannot unmarshal ${goJsonKind(value)} into Go value of type ${goType}`,
+    );
+  }
+  return Object.entries(value).map(([k, v]) => [k, parseDockerConfigEntry(v, source)]);
+}
+
+/** A `.dockerconfigjson` text (`{"auths": …}`) → entries. */
+export function parseDockerConfigJson(text: string, source: string): [string, AuthCredential][] {
+  const doc = parseJsonQuietly(text, source);
+  if (doc === null) return [];
+  if (!isObject(doc)) {
+    throw new KimgError(
+      "CREDENTIALS_INVALID",
+      `json: cannot unmarshal ${goJsonKind(doc)} into Go value of type credentialprovider.DockerConfigJSON`,
+    );
+  }
+  const auths = goField(doc, "auths");
+  if (auths !== undefined && auths !== null && !isObject(auths)) {
+    throw new KimgError(
+      "CREDENTIALS_INVALID",
+      `json: cannot unmarshal ${goJsonKind(auths)} into Go struct field DockerConfigJSON.auths of type credentialprovider.DockerConfig`,
+    );
+  }
+  return parseDockerConfigMap(auths, source);
+}
+
+/** A `.dockercfg` text (legacy map) → entries. */
+export function parseDockercfg(text: string, source: string): [string, AuthCredential][] {
+  return parseDockerConfigMap(parseJsonQuietly(text, source), source);
+}
+
+/**
+ * secrets.go `secretsToTrackedDockerConfigs`: a keyring of the secrets of type
+ * `kubernetes.io/dockerconfigjson` with a non-empty `.dockerconfigjson`, or of type
+ * `kubernetes.io/dockercfg` with a non-empty `.dockercfg`, in order; other secrets are ignored.
+ * Any error aborts (the kubelet fails the pull with it). Undefined: no valid secret.
+ */
+export function keyringFromSecrets(secrets: readonly SecretObject[]): DockerKeyring | undefined {
+  const keyring = new DockerKeyring();
+  let found = 0;
+  for (const s of secrets) {
+    const source = `secret ${secretName(s)}`;
+    if (s.type === SECRET_TYPE_DOCKER_CONFIG_JSON) {
+      const text = secretValue(s, DOCKER_CONFIG_JSON_KEY);
+      if (text !== undefined && text.length > 0) {
+        keyring.add(parseDockerConfigJson(text, source));
+        found++;
+        continue;
+      }
+    }
+    if (s.type === SECRET_TYPE_DOCKERCFG) {
+      const text = secretValue(s, DOCKERCFG_KEY);
+      if (text !== undefined && text.length > 0) {
+        keyring.add(parseDockercfg(text, source));
+        found++;
+      }
+    }
+  }
+  return found === 0 ? undefined : keyring;
+}

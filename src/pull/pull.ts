@@ -1,0 +1,375 @@
+// pull(): one image from a registry into the local store, the containerd way
+// (../../shared/specs/registry.md "Pull pipeline summary", §8):
+// 1. normalize the reference; a RegistryClient for its host;
+// 2. resolve (HEAD); when the target is in the store with every blob it needs (index → the
+//    platform's manifest → config and layers), nothing more goes over the network;
+// 3. else fetch the index (verified, stored) and select the platform, fetch the manifest
+//    (verified against the digest, stored), the config (stored, parsed, layer count checked),
+//    and the layers `jobs` at a time, each through writeBlob: resumed from the store's offset
+//    with a Range request, retried a bounded number of times when the stream breaks, skipped
+//    when already committed (a concurrent pull of the same blob waits on the store's ingest
+//    lock, then skips it);
+// 4. record the image (putImage) under its normalized name.
+
+import { isKimgError, KimgError } from "../errors.ts";
+import {
+  checkLayersMatchConfig,
+  configPlatform,
+  type Descriptor,
+  formatPlatform,
+  fromNodeArch,
+  fromNodePlatform,
+  hostPlatform,
+  type ImageManifest,
+  isIndexMediaType,
+  MAX_CONFIG_BYTES,
+  type Platform,
+  parseImageConfig,
+  parseManifestOrIndex,
+  parsePlatform,
+  selectManifest,
+} from "../oci/index.ts";
+import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
+import { type CredentialStore, RegistryClient, type RetryOptions } from "../registry/index.ts";
+import type { CredentialSource, FsBlobStore, ImagePlatform } from "../store/index.ts";
+import { writeBlob } from "../store/index.ts";
+import { type ProgressEvent, type PullResult, progressThrottle } from "./progress.ts";
+
+export interface PullOptions {
+  /** The store to pull into. */
+  readonly store: FsBlobStore;
+  /** Wanted platform (`linux/arm64` or a Platform). Default: the host's. */
+  readonly platform?: string | Platform;
+  /** Blobs downloaded at once. Default 3 (Docker's and containerd's max-concurrent-downloads). */
+  readonly jobs?: number;
+  /** Hosts (`host[:port]`) reached over plain HTTP. Loopback hosts always are. */
+  readonly insecureHosts?: readonly string[];
+  /** Passed to the registry client as its CredentialStore. */
+  readonly credentials?: CredentialStore;
+  /** What the image record says about the credential. Default `{ kind: "anonymous" }` or `{ kind: "credential-store" }`. */
+  readonly credentialSource?: CredentialSource;
+  /** A client to use (its host must be the reference's); else one is made and closed. */
+  readonly client?: RegistryClient;
+  /** Attempts per blob when its stream breaks (each resumes at the store's offset). Default 5. */
+  readonly blobAttempts?: number;
+  readonly retry?: Partial<RetryOptions>;
+  readonly onProgress?: (e: ProgressEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What `pull` returns (the `done` event's result). */
+export type PulledImage = PullResult;
+
+const DEFAULT_JOBS = 3;
+const DEFAULT_BLOB_ATTEMPTS = 5;
+
+/** The host's platform from Node's process values (containerd DefaultSpec). */
+export function defaultPlatform(): Platform {
+  return hostPlatform({
+    os: fromNodePlatform(process.platform),
+    architecture: fromNodeArch(process.arch),
+  });
+}
+
+function wantedPlatform(p: string | Platform | undefined): Platform {
+  if (p === undefined) return defaultPlatform();
+  return typeof p === "string" ? parsePlatform(p) : p;
+}
+
+function imagePlatform(p: Platform): ImagePlatform {
+  return {
+    os: p.os,
+    architecture: p.architecture,
+    ...(p.variant !== undefined && p.variant !== "" ? { variant: p.variant } : {}),
+  };
+}
+
+/** Errors worth another attempt at a blob: the stream or connection broke. */
+function retryable(e: unknown): boolean {
+  if (isKimgError(e)) {
+    return e.code === "REGISTRY_UNAVAILABLE" || e.code === "SIZE_MISMATCH";
+  }
+  if (e instanceof Error && e.name === "AbortError") return false;
+  return true; // socket errors (ECONNRESET, UND_ERR_SOCKET, premature close…)
+}
+
+async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
+  yield b;
+}
+
+async function readBlob(store: FsBlobStore, digest: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.open(digest)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Bounded parallel map. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  f: (x: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await f(items[i] as T);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed !== undefined) throw failed;
+  return out;
+}
+
+interface Plan {
+  index?: Descriptor;
+  manifest: Descriptor;
+  parsed: ImageManifest;
+  /** The index entry's platform (undefined for a single manifest: the config's then). */
+  platform: Platform | undefined;
+}
+
+/**
+ * Pulls `refText` into `opts.store` and records it. Resolves when the image is stored and
+ * recorded (after the `done` event).
+ * @throws KimgError: the reference's parse errors, registry errors (MANIFEST_UNKNOWN,
+ *   REGISTRY_UNAUTHORIZED, …), PLATFORM_NOT_FOUND listing what the index offers,
+ *   DIGEST_MISMATCH / SIZE_MISMATCH, LAYER_COUNT_MISMATCH.
+ */
+export async function pull(refText: string, opts: PullOptions): Promise<PulledImage> {
+  const ref = tagNameOnly(parseNormalizedNamed(refText));
+  const name = referenceString(ref);
+  const { store, signal } = opts;
+  const emit = opts.onProgress;
+  const wanted = wantedPlatform(opts.platform);
+  const client =
+    opts.client ??
+    new RegistryClient({
+      host: ref.domain,
+      ...(opts.insecureHosts !== undefined ? { insecureHosts: opts.insecureHosts } : {}),
+      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
+      ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
+    });
+  const ro = signal !== undefined ? { signal } : {};
+  try {
+    const target = await client.resolve(ref, ro);
+    emit?.({
+      type: "resolve",
+      ref: name,
+      digest: target.digest,
+      mediaType: target.mediaType,
+      size: target.size,
+    });
+
+    let bytesDownloaded = 0;
+    const storeDoc = async (
+      d: Descriptor,
+      kind: "index" | "manifest",
+      platform?: string,
+    ): Promise<Buffer> => {
+      const plat = platform !== undefined ? { platform } : {};
+      if ((await store.stat(d.digest)) !== undefined) {
+        const bytes = await readBlob(store, d.digest);
+        emit?.({
+          type: "manifest",
+          kind,
+          digest: d.digest,
+          mediaType: d.mediaType,
+          size: d.size,
+          cached: true,
+          ...plat,
+        });
+        return bytes;
+      }
+      const m = await client.getManifest(ref.path, d.digest, ro);
+      if (m.size !== d.size) {
+        throw new KimgError(
+          "SIZE_MISMATCH",
+          `${kind} ${d.digest}: ${m.size} bytes, descriptor says ${d.size}`,
+        );
+      }
+      bytesDownloaded += m.size;
+      await writeBlob(store, d, async () => ({ start: 0, body: once(m.bytes) }), ro);
+      emit?.({
+        type: "manifest",
+        kind,
+        digest: d.digest,
+        mediaType: d.mediaType,
+        size: d.size,
+        cached: false,
+        ...plat,
+      });
+      return m.bytes;
+    };
+
+    // Index → platform's manifest → parsed manifest.
+    const plan = async (): Promise<Plan> => {
+      const bytes = await storeDoc(
+        target,
+        isIndexMediaType(target.mediaType) ? "index" : "manifest",
+      );
+      const doc = parseManifestOrIndex(bytes, {
+        ...(target.mediaType !== "" ? { mediaType: target.mediaType } : {}),
+        digest: target.digest,
+      });
+      if (doc.kind === "manifest") {
+        const manifest = { ...target, mediaType: doc.manifest.mediaType };
+        return { manifest, parsed: doc.manifest, platform: undefined };
+      }
+      const chosen = selectManifest(doc.index, wanted, { source: `index of ${name}` });
+      const mbytes = await storeDoc(
+        chosen,
+        "manifest",
+        chosen.platform !== undefined ? formatPlatform(chosen.platform) : undefined,
+      );
+      const m = parseManifestOrIndex(mbytes, {
+        mediaType: chosen.mediaType,
+        digest: chosen.digest,
+      });
+      if (m.kind !== "manifest") {
+        throw new KimgError("UNSUPPORTED_MEDIA_TYPE", `${chosen.digest}: an index inside an index`);
+      }
+      return {
+        index: { ...target, mediaType: doc.index.mediaType },
+        manifest: chosen,
+        parsed: m.manifest,
+        platform: chosen.platform,
+      };
+    };
+
+    const p = await plan();
+    const blobs: Descriptor[] = [p.parsed.config, ...p.parsed.layers];
+    const present = await Promise.all(
+      blobs.map(async (b) => (await store.stat(b.digest)) !== undefined),
+    );
+    const upToDate = bytesDownloaded === 0 && present.every((x) => x);
+
+    let blobsDownloaded = 0;
+    let blobsSkipped = 0;
+    const fetchBlob = async (b: Descriptor): Promise<void> => {
+      if ((await store.stat(b.digest)) !== undefined) {
+        blobsSkipped++;
+        emit?.({ type: "blob-skipped", digest: b.digest, mediaType: b.mediaType, size: b.size });
+        return;
+      }
+      const attempts = Math.max(1, opts.blobAttempts ?? DEFAULT_BLOB_ATTEMPTS);
+      let got = 0;
+      let fetched = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const r = await writeBlob(
+            store,
+            b,
+            async (offset) => {
+              fetched = true;
+              emit?.({
+                type: "blob-start",
+                digest: b.digest,
+                mediaType: b.mediaType,
+                size: b.size,
+                offset,
+                attempt,
+              });
+              const res = await client.getBlob(ref.path, b, { ...ro, offset });
+              const tick = progressThrottle(emit, b.digest, b.size);
+              let current = res.offset;
+              async function* counted(): AsyncIterable<Uint8Array> {
+                for await (const c of res.stream) {
+                  const chunk = c as Uint8Array;
+                  current += chunk.byteLength;
+                  got += chunk.byteLength;
+                  bytesDownloaded += chunk.byteLength;
+                  yield chunk;
+                  tick(current);
+                }
+              }
+              return { start: res.offset, body: counted() };
+            },
+            ro,
+          );
+          if (!fetched && r.resume === "exists") {
+            // Another pull committed it while we waited for the ingest lock.
+            blobsSkipped++;
+            emit?.({
+              type: "blob-skipped",
+              digest: b.digest,
+              mediaType: b.mediaType,
+              size: b.size,
+            });
+            return;
+          }
+          blobsDownloaded++;
+          emit?.({
+            type: "blob-done",
+            digest: b.digest,
+            mediaType: b.mediaType,
+            size: b.size,
+            downloaded: got,
+          });
+          return;
+        } catch (e) {
+          if (attempt >= attempts || !retryable(e) || signal?.aborted === true) throw e;
+        }
+      }
+    };
+
+    // The config first: it must parse and match the layers before they are fetched.
+    const cfg = p.parsed.config;
+    if (cfg.size > MAX_CONFIG_BYTES) {
+      throw new KimgError(
+        "MANIFEST_TOO_LARGE",
+        `config ${cfg.digest}: rejecting ${cfg.size} byte config`,
+      );
+    }
+    if (!upToDate) await fetchBlob(cfg);
+    const config = parseImageConfig(await readBlob(store, cfg.digest), {
+      mediaType: cfg.mediaType,
+      digest: cfg.digest,
+    });
+    checkLayersMatchConfig(p.parsed, config);
+    if (!upToDate) await mapLimit(p.parsed.layers, opts.jobs ?? DEFAULT_JOBS, fetchBlob);
+    else blobsSkipped = blobs.length;
+    const platform = p.platform ?? configPlatform(config);
+
+    const credential: CredentialSource =
+      opts.credentialSource ??
+      (opts.credentials === undefined ? { kind: "anonymous" } : { kind: "credential-store" });
+    const root = p.index ?? p.manifest;
+    const record = await store.putImage({
+      name,
+      target: { mediaType: root.mediaType, digest: root.digest, size: root.size },
+      manifestDigest: p.manifest.digest,
+      ...(p.index !== undefined ? { indexDigest: p.index.digest } : {}),
+      platform: imagePlatform(platform),
+      credential,
+      blobs: blobs.map((b) => b.digest),
+    });
+    const result: PulledImage = {
+      ref: name,
+      digest: p.manifest.digest,
+      ...(p.index !== undefined ? { indexDigest: p.index.digest } : {}),
+      platform: formatPlatform(platform),
+      size: record.size,
+      layers: p.parsed.layers.length,
+      bytesDownloaded,
+      blobsDownloaded,
+      blobsSkipped,
+      upToDate,
+    };
+    emit?.({ type: "done", result });
+    return result;
+  } finally {
+    if (opts.client === undefined) await client.close();
+  }
+}
+
+/** The normalized name a pull of `refText` records (`tagNameOnly` + `referenceString`). */
+export function pullName(refText: string): string {
+  return referenceString(tagNameOnly(parseNormalizedNamed(refText)));
+}
