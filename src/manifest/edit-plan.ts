@@ -8,10 +8,12 @@
 // later `Document` mutation (write-back.ts `applyToDocuments`) cannot disturb the offsets.
 // JSON input (ManifestFile.format) gets double-quoted keys and values so it stays JSON.
 
-import type { Node, Pair, YAMLMap } from "yaml";
-import { isAlias, isMap, isScalar, isSeq } from "yaml";
+import type { Pair, YAMLMap } from "yaml";
+import { isScalar as isYamlScalar } from "yaml";
 import type { PullPolicy } from "../policy/index.ts";
 import type { ManifestFile } from "./load.ts";
+import type { MMap, MNode, MPair, MScalar, PeerSource } from "./tree.ts";
+import { yamlPairPeer, yamlPeer } from "./tree.ts";
 import type { Found } from "./yaml-nodes.ts";
 import { isMergeKey, keyString } from "./yaml-nodes.ts";
 
@@ -31,7 +33,11 @@ export interface PairPlacement {
   readonly quote: ScalarQuote;
 }
 
-/** A planned write-back; `text` is undefined when no safe splice exists (reported). */
+/**
+ * A planned write-back; `text` is undefined when no safe splice exists (reported). `map`,
+ * `replace` and `placement.anchor` are nodes of the document's `yaml` Document, which is parsed
+ * when they are first read (`applyToDocuments`); the text splice needs none of them.
+ */
 export interface EditPlan {
   readonly value: PullPolicy;
   readonly map: YAMLMap;
@@ -41,29 +47,76 @@ export interface EditPlan {
   readonly text: TextEdit | undefined;
 }
 
+class Plan implements EditPlan {
+  readonly #doc: PeerSource;
+  readonly #node: MMap;
+  readonly #replace: MPair | undefined;
+  readonly #anchor: Anchor | undefined;
+  readonly #quote: ScalarQuote;
+  #map: YAMLMap | undefined;
+  #replaceYaml: Pair | undefined;
+  #placement: PairPlacement | undefined;
+
+  constructor(
+    readonly value: PullPolicy,
+    readonly text: TextEdit | undefined,
+    doc: PeerSource,
+    node: MMap,
+    replace: MPair | undefined,
+    anchor: Anchor | undefined,
+    quote: ScalarQuote,
+  ) {
+    this.#doc = doc;
+    this.#node = node;
+    this.#replace = replace;
+    this.#anchor = anchor;
+    this.#quote = quote;
+  }
+
+  get map(): YAMLMap {
+    this.#map ??= yamlPeer(this.#doc, this.#node) as YAMLMap;
+    return this.#map;
+  }
+
+  get replace(): Pair | undefined {
+    if (this.#replace === undefined) return undefined;
+    this.#replaceYaml ??= yamlPairPeer(this.#doc, this.#node, this.#replace);
+    return this.#replaceYaml;
+  }
+
+  get placement(): PairPlacement {
+    const anchor = this.#anchor;
+    this.#placement ??= {
+      anchor: anchor === undefined ? undefined : yamlPairPeer(this.#doc, this.#node, anchor.pair),
+      after: anchor?.after ?? false,
+      quote: this.#quote,
+    };
+    return this.#placement;
+  }
+}
+
 export function planEdit(
   file: ManifestFile,
-  map: YAMLMap,
+  doc: PeerSource,
+  map: MMap,
   existing: Found | undefined,
   value: PullPolicy,
 ): EditPlan {
   const replace = existing?.own === true ? existing.pair : undefined;
   const anchor = anchorFor(map);
-  const quote: ScalarQuote = file.format === "json" ? "double" : quoteStyle(anchor?.pair.key);
-  return {
-    value,
-    map,
-    replace,
-    placement: { anchor: anchor?.pair, after: anchor?.after ?? false, quote },
-    text: textEdit(file, map, replace, anchor, quote, value),
-  };
+  const quote: ScalarQuote =
+    file.format === "json" ? "double" : quoteStyle(anchor?.pair.key ?? null);
+  const text = textEdit(file, map, replace, anchor, quote, value);
+  return new Plan(value, text, doc, map, replace, anchor, quote);
 }
 
+/** The quoting of a scalar (a tree.ts MNode or a `yaml` Scalar); anything else is plain. */
 export function quoteStyle(node: unknown): ScalarQuote {
-  if (isScalar(node)) {
-    if (node.type === "QUOTE_DOUBLE") return "double";
-    if (node.type === "QUOTE_SINGLE") return "single";
-  }
+  let type: unknown;
+  if (isYamlScalar(node)) type = node.type;
+  else if ((node as MNode | null | undefined)?.kind === "scalar") type = (node as MScalar).style;
+  if (type === "QUOTE_DOUBLE") return "double";
+  if (type === "QUOTE_SINGLE") return "single";
   return "plain";
 }
 
@@ -74,16 +127,17 @@ function quoted(text: string, q: ScalarQuote): string {
 }
 
 interface Anchor {
-  readonly pair: Pair;
+  readonly pair: MPair;
   readonly after: boolean;
 }
 
 /** Where the new pair goes: after `image`, else after `name`, else before the first key. */
-function anchorFor(map: YAMLMap): Anchor | undefined {
+function anchorFor(map: MMap): Anchor | undefined {
   const items = map.items;
   for (const key of ["image", "name"]) {
     const pair = items.find((p) => !isMergeKey(p.key) && keyString(p.key) === key);
-    if (pair !== undefined && (isScalar(pair.value) || isAlias(pair.value))) {
+    const kind = pair?.value?.kind;
+    if (pair !== undefined && (kind === "scalar" || kind === "alias")) {
       return { pair, after: true };
     }
   }
@@ -95,18 +149,21 @@ function lineStart(text: string, offset: number): number {
   return text.lastIndexOf("\n", offset - 1) + 1;
 }
 
-function range(node: unknown): readonly [number, number, number] | undefined {
-  if (isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)) {
-    return (node as Node).range ?? undefined;
-  }
-  return undefined;
+/**
+ * `[start, end]` of a scalar or alias (its source, quotes included); collections only have a
+ * start here (their end is never needed: the values edited or anchored on are scalars).
+ */
+function range(node: MNode | null): readonly [number, number] | undefined {
+  if (node === null) return undefined;
+  if (node.kind === "scalar" || node.kind === "alias") return [node.start, node.end];
+  return [node.start, Number.NaN];
 }
 
 /** The text splice for one planned change. */
 function textEdit(
   file: ManifestFile,
-  map: YAMLMap,
-  existing: Pair | undefined,
+  map: MMap,
+  existing: MPair | undefined,
   anchor: Anchor | undefined,
   keyQuote: ScalarQuote,
   value: PullPolicy,
@@ -115,7 +172,10 @@ function textEdit(
   const json = file.format === "json";
 
   if (existing !== undefined) {
-    const r = range(existing.value);
+    const v = existing.value;
+    // A map or list here is not a string policy, so it is never written back.
+    if (v !== null && v.kind !== "scalar" && v.kind !== "alias") return undefined;
+    const r = range(v);
     if (r === undefined) {
       // `{ imagePullPolicy }` — a key without a value.
       const k = range(existing.key);
@@ -134,7 +194,7 @@ function textEdit(
     return {
       at: start,
       remove: end - start,
-      insert: quoted(value, json ? "double" : quoteStyle(existing.value)) + keepEol,
+      insert: quoted(value, json ? "double" : quoteStyle(v)) + keepEol,
     };
   }
 

@@ -16,8 +16,6 @@
 // The write-back plan (which YAML node gets which `imagePullPolicy`) is kept with the report
 // for write-back.ts.
 
-import type { YAMLMap } from "yaml";
-import { isScalar } from "yaml";
 import type { FieldError, Finding, PullPolicy } from "../policy/index.ts";
 import {
   admitAlwaysPullImages,
@@ -33,6 +31,8 @@ import type { DigestAlgorithm } from "../ref/index.ts";
 import type { EditPlan } from "./edit-plan.ts";
 import { planEdit } from "./edit-plan.ts";
 import type { ManifestFile } from "./load.ts";
+import type { MMap } from "./tree.ts";
+import { yamlPeer } from "./tree.ts";
 import type {
   AdmissionOutcome,
   ContainerReport,
@@ -45,7 +45,7 @@ import type {
 import type { ContainerField, FoundContainer, FoundPodSpec } from "./walk.ts";
 import { walkManifests } from "./walk.ts";
 import type { Found } from "./yaml-nodes.ts";
-import { deref, findPair, scalarValue } from "./yaml-nodes.ts";
+import { deref, findPair, isScalar, scalarValue } from "./yaml-nodes.ts";
 
 export interface InspectOptions {
   /** Apply the AlwaysPullImages admission plugin to every Pod (as a CREATE). Default false. */
@@ -96,7 +96,9 @@ function readContainer(c: FoundContainer): RawContainer {
     const node = deref(r, pair.pair.value);
     if (node === undefined) return { value: null, pair };
     // Maps and lists where a string belongs: their JSON value, so validation reports it.
-    const v = isScalar(node) ? scalarValue(node) : node.toJS(r.doc, { maxAliasCount: 100 });
+    const v = isScalar(node)
+      ? scalarValue(node)
+      : yamlPeer(r.doc, node).toJS(r.doc.document, { maxAliasCount: 100 });
     return { value: v, pair };
   };
   const policy = field("imagePullPolicy");
@@ -262,7 +264,7 @@ export function inspectManifests(
       edits.push({
         file: c.file,
         container: c,
-        plan: planEdit(c.file, c.node, raw.policyPair, stored),
+        plan: planEdit(c.file, c.doc, c.node, raw.policyPair, stored),
       });
     }
 
@@ -396,7 +398,7 @@ function podSpecProblems(specs: readonly FoundPodSpec[]): ManifestProblem[] {
  */
 function sharedNodeProblems(edits: PolicyEdit[]): ManifestProblem[] {
   const out: ManifestProblem[] = [];
-  const seen = new Map<YAMLMap, PolicyEdit>();
+  const seen = new Map<MMap, PolicyEdit>();
   const problem = (e: PolicyEdit, message: string): ManifestProblem => ({
     code: "WRITE_BACK",
     severity: "warning",
@@ -413,9 +415,10 @@ function sharedNodeProblems(edits: PolicyEdit[]): ManifestProblem[] {
   for (let i = 0; i < edits.length; i++) {
     const e = edits[i];
     if (e === undefined) continue;
-    const first = seen.get(e.plan.map);
+    // The container's map is the plan's map (`EditPlan.map` is its `yaml` peer).
+    const first = seen.get(e.container.node);
     if (first === undefined) {
-      seen.set(e.plan.map, e);
+      seen.set(e.container.node, e);
       if (e.plan.text === undefined) {
         out.push(
           problem(

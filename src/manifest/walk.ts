@@ -6,9 +6,8 @@
 // ephemeralContainers — the order of upstream `VisitContainersWithPath`
 // (pkg/api/v1/pod/util.go, pkg/api/pod/util.go).
 
-import type { YAMLMap, YAMLSeq } from "yaml";
-import { isMap, isSeq } from "yaml";
 import type { ManifestDocument, ManifestFile } from "./load.ts";
+import type { MMap, MNode, MSeq } from "./tree.ts";
 import type { ManifestProblem, ObjectLocation, ProblemCode, SkippedObject } from "./types.ts";
 import type { NodeReader, ValueNode } from "./yaml-nodes.ts";
 import {
@@ -17,7 +16,9 @@ import {
   describeNode,
   get,
   getString,
+  isMap,
   isNullish,
+  isSeq,
   newReader,
   scalarValue,
   startOf,
@@ -55,7 +56,7 @@ export interface FoundContainer {
   readonly index: number;
   /** e.g. `spec.template.spec.containers[0]` */
   readonly fieldPath: string;
-  readonly node: YAMLMap;
+  readonly node: MMap;
   readonly offset: number;
 }
 
@@ -121,9 +122,9 @@ export function walkManifests(files: readonly ManifestFile[]): WalkResult {
   const out: WalkResult = { containers: [], podSpecs: [], problems: [], skipped: [] };
   for (const file of files) {
     for (const doc of file.documents) {
-      const ctx: Ctx = { file, doc, reader: newReader(doc.document), out };
+      const ctx: Ctx = { file, doc, reader: newReader(doc), out };
       try {
-        walkObject(ctx, doc.document.contents as unknown, null, null, 0);
+        walkObject(ctx, doc.root, null, null, 0);
       } catch (e) {
         if (!(e instanceof AliasBudgetExceeded)) throw e;
         problem(
@@ -140,7 +141,7 @@ export function walkManifests(files: readonly ManifestFile[]): WalkResult {
 
 function walkObject(
   ctx: Ctx,
-  raw: unknown,
+  raw: MNode | null,
   itemPath: string | null,
   inferredKind: string | null,
   depth: number,
@@ -232,7 +233,7 @@ function walkObject(
   walkWorkload(ctx, node, object, path);
 }
 
-function walkList(ctx: Ctx, node: YAMLMap, list: ObjectLocation, depth: number): void {
+function walkList(ctx: Ctx, node: MMap, list: ObjectLocation, depth: number): void {
   if (depth >= MAX_LIST_DEPTH) {
     problem(
       ctx,
@@ -268,16 +269,11 @@ function walkList(ctx: Ctx, node: YAMLMap, list: ObjectLocation, depth: number):
   });
 }
 
-function walkWorkload(
-  ctx: Ctx,
-  root: YAMLMap,
-  object: ObjectLocation,
-  path: readonly string[],
-): void {
+function walkWorkload(ctx: Ctx, root: MMap, object: ObjectLocation, path: readonly string[]): void {
   const isPod = object.kind === "Pod";
-  let cur: YAMLMap = root;
+  let cur: MMap = root;
   let curPath = "";
-  let spec: YAMLMap | undefined;
+  let spec: MMap | undefined;
   for (const step of path) {
     const next = get(ctx.reader, cur, step);
     const nextPath = joinPath(curPath, step);
@@ -332,7 +328,7 @@ function walkWorkload(
 
 function walkContainers(
   ctx: Ctx,
-  list: YAMLSeq,
+  list: MSeq,
   object: ObjectLocation,
   isPod: boolean,
   listField: ContainerField,
@@ -355,7 +351,7 @@ function walkContainers(
       return;
     }
     // The line of the list entry itself (`- name: …`), even when it is an alias.
-    const offset = startOf(item as ValueNode) ?? startOf(node) ?? 0;
+    const offset = startOf(item) ?? startOf(node) ?? 0;
     ctx.out.containers.push({
       file: ctx.file,
       doc: ctx.doc,

@@ -122,7 +122,7 @@ export async function runPolicy(
   const code = report.summary.errors > 0 ? EXIT.INVALID : EXIT.OK;
 
   if (output === "json") {
-    io.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
+    io.stdout.write(`${reportJson(report)}\n`);
   } else if (output === "yaml") {
     io.stdout.write(toYaml(files, report));
     for (const line of errorLines(report)) io.stderr.write(`kimg policy: ${line}\n`);
@@ -135,6 +135,20 @@ export async function runPolicy(
 /** JSON.stringify cannot print bigint (YAML integers beyond 2^53 are not; be safe). */
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
+}
+
+/**
+ * The report as JSON. Without a replacer JSON.stringify takes its fast path (a replacer is
+ * called for every key of every container); it throws only on a bigint, and then the replacer
+ * writes the same text with bigints as strings.
+ */
+function reportJson(report: ManifestReport): string {
+  try {
+    return JSON.stringify(report, null, 2);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(report, jsonReplacer, 2);
+  }
 }
 
 /** One line per error, for stderr when stdout carries YAML. */
