@@ -14,7 +14,7 @@
 // Streams the cut could misread (directives, `...` markers) and streams with syntax errors go
 // through `parseAllDocuments` as a whole, so errors are reported exactly as `yaml` reports them.
 
-import type { Document, Scalar, YAMLError } from "yaml";
+import type { Document, Scalar, Tags, YAMLError } from "yaml";
 import {
   Composer,
   isScalar,
@@ -74,8 +74,23 @@ const SPECIAL = UNSUPPORTED_CHARS;
 /** A line with content (not blank, not a comment), for the text before the first `---`. */
 const CONTENT_LINE = /^ *[^ #\r\n]/m;
 
+/**
+ * The scalar types Kubernetes' decoder (go-yaml v2 via sigs.k8s.io/yaml) resolves: YAML 1.1's
+ * booleans (`yes`, `on`, `y`), octal `0755`, `1_000` and so on — but not timestamps (go-yaml v2
+ * keeps `2001-12-14` a string when decoding into interface{}, "for backward compatibility",
+ * decode.go) and not base-60 numbers (`5:30` is a string in go-yaml v2; YAML 1.1 would read 330).
+ * Used by both readers: `yaml` itself and the fast reader's plain-scalar resolver.
+ */
+export function kubernetesYamlTags(tags: Tags): Tags {
+  return tags.filter((t) => {
+    if (typeof t === "string") return true;
+    return t.tag !== "tag:yaml.org,2002:timestamp" && (t as { format?: string }).format !== "TIME";
+  });
+}
+
 type Options = {
   version: "1.1";
+  customTags: typeof kubernetesYamlTags;
   lineCounter: LineCounter;
   prettyErrors: true;
   keepSourceTokens: false;
@@ -232,7 +247,7 @@ let sharedResolver: PlainResolver | undefined;
 
 function resolver(): PlainResolver {
   if (sharedResolver === undefined) {
-    const doc = new YamlDocument(null, { version: "1.1" });
+    const doc = new YamlDocument(null, { version: "1.1", customTags: kubernetesYamlTags });
     sharedResolver = new PlainResolver(doc.schema.tags, doc.options);
   }
   return sharedResolver;
@@ -290,6 +305,7 @@ function loadBySegments(text: string): Loaded {
   const lineCounter = lineCounterOf(text);
   const options: Options = {
     version: "1.1",
+    customTags: kubernetesYamlTags,
     lineCounter,
     prettyErrors: true,
     keepSourceTokens: false,
@@ -367,6 +383,7 @@ function loadWhole(text: string): Loaded {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, {
     version: "1.1",
+    customTags: kubernetesYamlTags,
     lineCounter,
     prettyErrors: true,
     keepSourceTokens: false,

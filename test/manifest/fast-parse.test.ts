@@ -17,13 +17,14 @@ import {
   UNSUPPORTED_CHARS,
 } from "../../src/manifest/fast-parse.ts";
 import { loadManifests } from "../../src/manifest/index.ts";
+import { kubernetesYamlTags } from "../../src/manifest/load.ts";
 import type { MNode, MScalar, PeerSource, ScalarStyle } from "../../src/manifest/tree.ts";
 import { fromYaml, yamlPeer } from "../../src/manifest/tree.ts";
 
 /** `KIMG_FUZZ=50 node scripts/test.mjs fast-parse` runs the generated cases 50 times over. */
 const FUZZ = Math.max(1, Number(process.env.KIMG_FUZZ ?? 1) || 1);
 
-const schemaDoc = new YamlDocument(null, { version: "1.1" });
+const schemaDoc = new YamlDocument(null, { version: "1.1", customTags: kubernetesYamlTags });
 const reader = new FastReader(new PlainResolver(schemaDoc.schema.tags, schemaDoc.options));
 
 /** Lazy scalars (block, folded) resolved against the document the test parsed with `yaml`. */
@@ -137,7 +138,7 @@ function checkMode(text: string, deferred: boolean): Verdict {
   const lazy = new TestLazy();
   const mine = fast(text, lazy, deferred);
   if (mine === "bail") return { accepted: false };
-  const docs = parseAllDocuments(text, { version: "1.1" });
+  const docs = parseAllDocuments(text, { version: "1.1", customTags: kubernetesYamlTags });
   const list = Array.isArray(docs) ? docs : [];
   const errors = list.flatMap((d) => d.errors.map((e) => e.message));
   if (errors.length > 0) return { accepted: true, problem: `yaml reports ${errors[0]}` };
@@ -535,6 +536,7 @@ function reference(text: string, source: string): RefFile {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, {
     version: "1.1",
+    customTags: kubernetesYamlTags,
     lineCounter,
     prettyErrors: true,
     keepSourceTokens: false,

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { inspectManifests, loadManifests, toYaml } from "../../src/manifest/index.ts";
+import { kubernetesYamlTags } from "../../src/manifest/load.ts";
 
 const TEN_MB = 10 * 1024 * 1024;
 
@@ -105,7 +106,7 @@ describe("a 10 MB manifest stream", () => {
     assert.equal(out.match(/^# (pod|deployment) \d+$/gm)?.length, n);
     // The tail re-parses to the stored object.
     const tail = out.slice(out.lastIndexOf("\n# ", out.length - 5) + 1);
-    const tailDoc = parseAllDocuments(tail, { version: "1.1" });
+    const tailDoc = parseAllDocuments(tail, { version: "1.1", customTags: kubernetesYamlTags });
     assert.ok(Array.isArray(tailDoc));
     const js = tailDoc[0]?.toJS() as { spec: Record<string, unknown> };
     assert.match(JSON.stringify(js.spec), /"imagePullPolicy":"(Always|IfNotPresent)"/);

@@ -77,3 +77,32 @@ describe("loadManifests", () => {
     assert.deepEqual(f.position(7), { line: 2, column: 3 });
   });
 });
+
+describe("YAML as Kubernetes reads it (go-yaml v2)", () => {
+  it("keeps timestamps and base-60 numbers as strings, reads 1.1 booleans and octals", async () => {
+    const { inspectManifests } = await import("../../src/manifest/index.ts");
+    const text = [
+      "apiVersion: v1",
+      "kind: Pod",
+      "metadata: {name: 2024-01-01}",
+      "spec:",
+      "  containers:",
+      "  - name: a",
+      "    image: 2001-12-14",
+      "  - name: b",
+      "    image: 5:30",
+      "  - name: c",
+      "    image: nginx",
+      "    imagePullPolicy: yes",
+      "",
+    ].join("\n");
+    const report = inspectManifests([loadManifests(text, "t.yaml")]);
+    const byName = new Map(report.containers.map((c) => [c.containerName, c]));
+    assert.equal(byName.get("a")?.image, "2001-12-14");
+    assert.equal(byName.get("b")?.image, "5:30");
+    assert.equal(byName.get("b")?.effectivePolicy, "IfNotPresent"); // "5:30" is image 5, tag 30
+    assert.equal(report.containers[0]?.name, "2024-01-01");
+    // `yes` is still the boolean true, which the API server rejects for a string field.
+    assert.ok((byName.get("c")?.errors.length ?? 0) > 0);
+  });
+});
