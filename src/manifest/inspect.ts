@@ -238,9 +238,13 @@ export function inspectManifests(
     );
 
     let kubelet: KubeletOutcome | null = null;
-    if (stored !== null && image !== null) {
+    // What reaches the node is a Pod: with AlwaysPullImages on, the Pods a workload's template
+    // creates are forced to Always when they are created, whatever the template says.
+    const onNode: PullPolicy | null =
+      opts.alwaysPullImages === true && !c.isPod && stored !== null ? "Always" : stored;
+    if (onNode !== null && image !== null) {
       const describe = (present: boolean) =>
-        describeKubeletAction(image, stored, present, {
+        describeKubeletAction(image, onNode, present, {
           ...parseOpts,
           ...(gateOn ? { verification: { mustAttemptPull: false } } : {}),
         });

@@ -247,3 +247,34 @@ describe("kimg policy through main()", () => {
     assert.equal(bad.err.text().split("\n").length, 2, "one line");
   });
 });
+
+describe("kimg policy -o yaml: warnings about the printed YAML", () => {
+  it("goes to stderr when one aliased container cannot hold both policies", async () => {
+    const text = [
+      "apiVersion: v1",
+      "kind: List",
+      "items:",
+      "- apiVersion: v1",
+      "  kind: Pod",
+      "  metadata: {name: a}",
+      "  spec:",
+      "    containers:",
+      "    - &c",
+      "      name: web",
+      "      image: nginx:1.25",
+      "- apiVersion: apps/v1",
+      "  kind: Deployment",
+      "  metadata: {name: d}",
+      "  spec:",
+      "    template:",
+      "      spec:",
+      "        containers:",
+      "        - *c",
+      "",
+    ].join("\n");
+    const r = await policy(["-"], { output: "yaml", alwaysPullImages: true }, text);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^kimg policy: <stdin>:19: warning: .*the written YAML keeps Always/m);
+    assert.doesNotMatch(r.stdout, /warning/);
+  });
+});

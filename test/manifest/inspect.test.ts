@@ -399,3 +399,27 @@ metadata: {name: s}
     ]);
   });
 });
+
+describe("AlwaysPullImages and what reaches the node", () => {
+  const dep = [
+    "apiVersion: apps/v1",
+    "kind: Deployment",
+    "metadata: {name: web}",
+    "spec:",
+    "  template:",
+    "    spec:",
+    "      containers:",
+    "      - name: web",
+    "        image: nginx:1.25",
+    "",
+  ].join("\n");
+
+  it("a workload's Pods are forced to Always on the node, its template is left as written", () => {
+    const off = inspect(dep).containers[0];
+    assert.equal(off?.kubelet?.imagePresent.action, "use-local");
+    const on = inspect(dep, { alwaysPullImages: true }).containers[0];
+    assert.equal(on?.storedPolicy, "IfNotPresent");
+    assert.equal(on?.kubelet?.imagePresent.action, "pull");
+    assert.equal(on?.kubelet?.imageAbsent.action, "pull");
+  });
+});

@@ -151,11 +151,14 @@ function reportJson(report: ManifestReport): string {
   }
 }
 
-/** One line per error, for stderr when stdout carries YAML. */
+/** One line per error or input problem, for stderr when stdout carries YAML. */
 function errorLines(report: ManifestReport): string[] {
   const out: string[] = [];
+  // Every problem with the input, warnings too: a WRITE_BACK warning says the YAML printed on
+  // stdout differs from what the API server would store, so it must not go unseen.
   for (const p of report.problems) {
-    if (p.severity === "error") out.push(`${p.source}:${p.line}: ${p.message}`);
+    const prefix = p.severity === "error" ? "" : `${p.severity}: `;
+    out.push(`${p.source}:${p.line}: ${prefix}${p.message}`);
   }
   for (const c of report.containers) {
     for (const e of c.errors) out.push(`${c.source}:${c.line}: ${objectName(c)}: ${e.message}`);
