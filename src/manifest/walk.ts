@@ -37,6 +37,24 @@ export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
   CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
 };
 
+/**
+ * API groups of the kinds above (`""` is the core group of `apiVersion: v1`). A custom resource
+ * that happens to be called `Job` or `Pod` is not Kubernetes' and is skipped. `extensions` is
+ * the pre-1.16 group of Deployments, ReplicaSets and DaemonSets; `batch/v1beta1` CronJobs share
+ * the group.
+ */
+const API_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  Pod: [""],
+  PodTemplate: [""],
+  ReplicationController: [""],
+  ReplicaSet: ["apps", "extensions"],
+  Deployment: ["apps", "extensions"],
+  StatefulSet: ["apps"],
+  DaemonSet: ["apps", "extensions"],
+  Job: ["batch"],
+  CronJob: ["batch"],
+};
+
 /** Container lists of a PodSpec, in `VisitContainersWithPath` order. */
 export const CONTAINER_FIELDS = ["initContainers", "containers", "ephemeralContainers"] as const;
 export type ContainerField = (typeof CONTAINER_FIELDS)[number];
@@ -217,7 +235,11 @@ function walkObject(
   }
 
   const path = POD_SPEC_PATHS[kind];
-  if (path === undefined) {
+  const slash = apiVersion === null ? -1 : apiVersion.indexOf("/");
+  const group = apiVersion === null ? null : slash === -1 ? "" : apiVersion.slice(0, slash);
+  const groups = API_GROUPS[kind];
+  const foreign = group !== null && groups !== undefined && !groups.includes(group);
+  if (path === undefined || foreign) {
     ctx.out.skipped.push({
       source: object.source,
       line: object.line,
@@ -226,7 +248,9 @@ function walkObject(
       name,
       namespace: object.namespace,
       itemPath,
-      reason: `kind ${kind} has no pod template; not checked`,
+      reason: foreign
+        ? `apiVersion ${apiVersion} is not Kubernetes' ${kind} (group ${groups?.map((g) => JSON.stringify(g)).join(" or ")}); not checked`
+        : `kind ${kind} is not one kimg checks (Pods, workloads, PodTemplates, Lists); not checked`,
     });
     return;
   }

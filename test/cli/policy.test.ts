@@ -148,7 +148,10 @@ describe("kimg policy: text", () => {
   it("lists skipped objects and problems with file:line", async () => {
     const r = await policy(["-"], {}, "kind: ConfigMap\nmetadata: {name: cm}\n---\nfoo: bar\n");
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^<stdin>:1: skipped ConfigMap cm: kind ConfigMap has no pod template/m);
+    assert.match(
+      r.stdout,
+      /^<stdin>:1: skipped ConfigMap cm: kind ConfigMap is not one kimg checks/m,
+    );
     assert.match(r.stdout, /^<stdin>:4: error: document has no "kind"/m);
   });
 });

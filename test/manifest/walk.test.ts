@@ -16,6 +16,15 @@ function inspect(text: string, opts?: InspectOptions, source = "m.yaml"): Manife
 const C = "containers:\n- name: c\n  image: nginx:1.25\n";
 
 /** `text` indented by n spaces. */
+const API_VERSION: Readonly<Record<string, string>> = {
+  Deployment: "apps/v1",
+  ReplicaSet: "apps/v1",
+  StatefulSet: "apps/v1",
+  DaemonSet: "apps/v1",
+  Job: "batch/v1",
+  ReplicationController: "v1",
+};
+
 function indent(text: string, n: number): string {
   return text
     .split("\n")
@@ -43,7 +52,7 @@ const KINDS: readonly (readonly [string, string, string])[] = [
     (k) =>
       [
         k,
-        `apiVersion: x/v1\nkind: ${k}\nmetadata: {name: o}\nspec:\n  template:\n    spec:\n${indent(C, 6)}`,
+        `apiVersion: ${API_VERSION[k]}\nkind: ${k}\nmetadata: {name: o}\nspec:\n  template:\n    spec:\n${indent(C, 6)}`,
         "spec.template.spec",
       ] as const,
   ),
@@ -188,7 +197,7 @@ describe("walk: unknown kinds and malformed documents", () => {
       r.skipped.map((s) => [s.kind, s.name, s.source, s.line]),
       [["ConfigMap", "cm", "m.yaml", 1]],
     );
-    assert.match(r.skipped[0]?.reason ?? "", /no pod template/);
+    assert.match(r.skipped[0]?.reason ?? "", /is not one kimg checks/);
     assert.equal(r.containers.length, 1);
   });
 
@@ -284,5 +293,29 @@ spec:
     assert.equal(r.problems.at(-1)?.code, "LIMIT");
     assert.match(r.problems.at(-1)?.message ?? "", /alias references/);
     assert.ok(r.containers.length < 20_000);
+  });
+});
+
+describe("API groups", () => {
+  it("a custom resource named like a Kubernetes kind is skipped, not validated as one", () => {
+    const text = [
+      "apiVersion: example.com/v1",
+      "kind: Pod",
+      "metadata: {name: fake}",
+      "spec: {containers: [{name: a, image: Nginx}]}",
+      "---",
+      "apiVersion: extensions/v1beta1",
+      "kind: Deployment",
+      "metadata: {name: old}",
+      "spec: {template: {spec: {containers: [{name: a, image: nginx}]}}}",
+      "",
+    ].join("\n");
+    const r = inspectManifests([loadManifests(text, "g.yaml")]);
+    assert.equal(r.skipped.length, 1);
+    assert.match(r.skipped[0]?.reason ?? "", /apiVersion example\.com\/v1 is not Kubernetes' Pod/);
+    assert.deepEqual(
+      r.containers.map((c) => c.name),
+      ["old"],
+    );
   });
 });
