@@ -11,8 +11,9 @@
 // handles, else by `yaml` on its own (its offsets, and so every line number, are those of the
 // whole stream). Each `ManifestDocument` carries the MNode tree that walk/inspect/edit-plan read;
 // its `yaml` `Document` (for `applyToDocuments` and library callers) is parsed on first access.
-// Streams the cut could misread (directives, `...` markers) and streams with syntax errors go
-// through `parseAllDocuments` as a whole, so errors are reported exactly as `yaml` reports them.
+// Streams the cut could misread (directives, `...` markers) go through `parseAllDocuments` as a
+// whole. Syntax errors are reported exactly as `yaml` reports them for the whole stream: from
+// the first document with an error, the rest of the stream is parsed by `yaml` in one piece.
 
 import type { Document, Scalar, Tags, YAMLError } from "yaml";
 import {
