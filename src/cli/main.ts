@@ -156,6 +156,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       collect,
       [] as string[],
     )
+    .option("--creds <user:pass>", "credentials for the image's registry")
+    .option(
+      "--pull-secret <file>",
+      "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable)",
+      collect,
+      [] as string[],
+    )
     .addOption(
       new Option("--progress <mode>", "progress output")
         .choices(["auto", "plain", "json"])
@@ -170,6 +177,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           jobs: string;
           store?: string;
           insecureRegistry: string[];
+          creds?: string;
+          pullSecret: string[];
           progress: "auto" | "plain" | "json";
         },
       ) =>
@@ -188,6 +197,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
               jobs,
               ...(opts.store !== undefined ? { store: opts.store } : {}),
               insecureHosts: opts.insecureRegistry,
+              ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
+              pullSecrets: opts.pullSecret,
               progress: opts.progress,
               isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,
               env: process.env,

@@ -1,18 +1,30 @@
 // kimg pull / images / rmi: the local store from the command line. Thin: the library does the
-// work (pullWithPolicy, FsBlobStore); this renders progress events as lines or JSON and the
-// store's records as a table.
+// work (pullWithPolicy, FsBlobStore, the credential chain); this renders progress events as
+// lines or JSON and the store's records as a table. Credentials: `--creds`, `--pull-secret`
+// files, Docker's config.json, containers' auth.json, in that order (first usable one wins).
 
+import { readFile } from "node:fs/promises";
 import {
+  type AuthCredential,
+  authJsonSource,
+  type CredentialProvider,
+  credentialChain,
   defaultStoreDir,
+  dockerConfigSource,
   FsBlobStore,
   type ImageRecord,
   KimgError,
+  loadManifests,
   normalizeImageName,
   type ProgressEvent,
   type PullPolicy,
   parseNormalizedNamed,
+  pullSecretsSource,
   pullWithPolicy,
+  repoHost,
+  type SecretObject,
   shortDigest,
+  staticSource,
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
@@ -30,6 +42,10 @@ export interface PullFlags extends StoreFlags {
   readonly insecureHosts: readonly string[];
   readonly progress: "auto" | "plain" | "json";
   readonly isTTY: boolean;
+  /** `--creds user:pass` for the image's registry. */
+  readonly creds?: string;
+  /** `--pull-secret FILE` (repeatable): YAML/JSON files with Secret objects. */
+  readonly pullSecrets?: readonly string[];
 }
 
 function openStore(f: StoreFlags): Promise<FsBlobStore> {
@@ -56,6 +72,43 @@ export function progressLine(e: ProgressEvent): string | undefined {
   }
 }
 
+/** The Secret-shaped objects of a manifest file (a `List`'s items included). */
+async function loadSecrets(path: string): Promise<SecretObject[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${(e as Error).message}`);
+  }
+  const out: SecretObject[] = [];
+  const add = (v: unknown): void => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return;
+    const o = v as Record<string, unknown>;
+    if (o.kind === "List" && Array.isArray(o.items)) for (const i of o.items) add(i);
+    else out.push(o as SecretObject);
+  };
+  for (const d of loadManifests(text, path).documents) add(d.document.toJS());
+  return out;
+}
+
+/**
+ * The credential sources in order: `--creds`, pull secrets, docker config.json (DOCKER_CONFIG),
+ * containers auth.json (REGISTRY_AUTH_FILE), each tagged with the kind the image record shows.
+ */
+async function credentialSources(
+  f: PullFlags,
+  host: string,
+): Promise<{ kind: string; source: CredentialProvider }[]> {
+  const out: { kind: string; source: CredentialProvider }[] = [];
+  if (f.creds !== undefined) out.push({ kind: "creds", source: staticSource(f.creds, { host }) });
+  const secrets: SecretObject[] = [];
+  for (const p of f.pullSecrets ?? []) secrets.push(...(await loadSecrets(p)));
+  if (secrets.length > 0) out.push({ kind: "pull-secret", source: pullSecretsSource(secrets) });
+  out.push({ kind: "docker-config", source: dockerConfigSource({ env: f.env, home: f.homedir }) });
+  out.push({ kind: "auth-json", source: authJsonSource({ env: f.env, home: f.homedir }) });
+  return out;
+}
+
 export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<number> {
   const started = Date.now();
   const store = await openStore(f);
@@ -70,8 +123,41 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     const line = progressLine(e);
     if (line !== undefined) io.stdout.write(`${line}\n`);
   };
+  const named = parseNormalizedNamed(ref); // throws as pull() would, before any file is read
+  const repo = `${named.domain}/${named.path}`;
+  const sources = await credentialSources(f, repoHost(repo));
+  const kindOf = new WeakMap<AuthCredential, string>();
+  const tagged = sources.map(
+    ({ kind, source }): CredentialProvider => ({
+      name: source.name,
+      async lookupAll(r, signal) {
+        const list = await source.lookupAll(r, signal);
+        for (const c of list) kindOf.set(c, kind);
+        return list;
+      },
+    }),
+  );
+  const chain = credentialChain(tagged);
+  // Written when the registry client asks (before the record is stored): the kind of the
+  // source whose credential was used, as the chain picks it (the first usable one).
+  const credentialSource = { kind: "anonymous" };
+  const credentials = {
+    async lookup(host: string) {
+      const list = await chain.lookupAll(repoHost(repo) === host ? repo : `${host}/`);
+      for (const c of list) {
+        const rc = c.toRegistryCredential();
+        if (rc !== undefined) {
+          credentialSource.kind = kindOf.get(c) ?? "credential-store";
+          return rc;
+        }
+      }
+      return undefined;
+    },
+  };
   const r = await pullWithPolicy(ref, f.policy, {
     store,
+    credentials,
+    credentialSource,
     jobs: f.jobs,
     insecureHosts: f.insecureHosts,
     onProgress,

@@ -1,0 +1,168 @@
+// kimg pull with credentials: the built binary (dist/, built by scripts/test.mjs) against the
+// harness's htpasswd registry. --creds, --pull-secret files, DOCKER_CONFIG's config.json and
+// REGISTRY_AUTH_FILE's auth.json; the denial exit code; passwords never printed; the kind of
+// source in the image record. HOME, DOCKER_CONFIG and REGISTRY_AUTH_FILE point into temp dirs
+// so the user's own files are never read.
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
+import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { type Registry, startRegistry } from "../helpers/registry.ts";
+import { pushLayout } from "../helpers/skopeo.ts";
+
+const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+const ALICE = { user: "alice", pass: "wonderland" };
+const WRONG = "s3cret-wrong-pa55";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe("kimg pull with credentials", { timeout: 180_000 }, () => {
+  let reg: Registry;
+  let img: BuiltImage;
+  let tmp: string;
+  let ref: string;
+
+  /** Runs kimg with HOME, DOCKER_CONFIG and REGISTRY_AUTH_FILE isolated (overridable). */
+  function kimg(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: join(tmp, "home"),
+      DOCKER_CONFIG: join(tmp, "no-docker-config"),
+      REGISTRY_AUTH_FILE: join(tmp, "no-auth.json"),
+      ...extraEnv,
+    };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    delete env.KIMG_STORE;
+    return new Promise((ok) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env, encoding: "utf8" },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
+          ok({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** A fresh store; pulls `ref` with Always, returns the run and the recorded credential kind. */
+  async function pullFresh(
+    args: string[],
+    env?: Record<string, string>,
+  ): Promise<Run & { kind?: string }> {
+    const store = makeTempDir("kimg-cli-auth-store-");
+    try {
+      const r = await kimg(["pull", ref, "--policy", "Always", "--store", store, ...args], env);
+      if (r.code !== 0) return r;
+      const j = await kimg(["images", "--json", "--store", store]);
+      const recs = JSON.parse(j.stdout) as { credential?: { kind: string } }[];
+      const kind = recs[0]?.credential?.kind;
+      return { ...r, ...(kind !== undefined ? { kind } : {}) };
+    } finally {
+      removeTempDir(store);
+    }
+  }
+
+  const auths = () => ({
+    auths: {
+      [reg.host]: { auth: Buffer.from(`${ALICE.user}:${ALICE.pass}`).toString("base64") },
+    },
+  });
+
+  before(async () => {
+    reg = await startRegistry({ auth: "htpasswd", users: [ALICE] });
+    img = await buildImage({ layers: [{ randomBytes: 2048 }] });
+    await pushLayout(img, "private/app:v1", reg, { creds: ALICE });
+    tmp = makeTempDir("kimg-cli-auth-");
+    mkdirSync(join(tmp, "home"));
+    ref = `${reg.host}/private/app:v1`;
+  });
+  after(async () => {
+    await reg?.stop();
+    for (const d of [img?.layoutDir, tmp]) if (d !== undefined) removeTempDir(d);
+  });
+
+  it("without credentials: exit 4 and the registry's denial", async () => {
+    const r = await pullFresh([]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /pull access denied, repository does not exist or may require/);
+  });
+
+  it("--creds: pulled, recorded as creds", async () => {
+    const r = await pullFresh(["--creds", `${ALICE.user}:${ALICE.pass}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Pulled .*digest ${img.manifestDigest}`));
+    assert.equal(r.kind, "creds");
+  });
+
+  it("--creds with a wrong password: exit 4, the password never printed", async () => {
+    const r = await pullFresh(["--creds", `${ALICE.user}:${WRONG}`]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /pull access denied/);
+    for (const text of [r.stdout, r.stderr]) {
+      assert.ok(!text.includes(WRONG), text);
+      assert.ok(!text.includes(Buffer.from(`${ALICE.user}:${WRONG}`).toString("base64")), text);
+    }
+  });
+
+  it("--pull-secret with a dockerconfigjson Secret: pulled, recorded as pull-secret", async () => {
+    const file = join(tmp, "secret.yaml");
+    const data = Buffer.from(JSON.stringify(auths())).toString("base64");
+    writeFileSync(
+      file,
+      [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata: {name: other}",
+        "---",
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata: {name: regcred, namespace: default}",
+        "type: kubernetes.io/dockerconfigjson",
+        "data:",
+        `  .dockerconfigjson: ${data}`,
+        "",
+      ].join("\n"),
+    );
+    const r = await pullFresh(["--pull-secret", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.kind, "pull-secret");
+  });
+
+  it("--pull-secret that cannot be read: exit 2", async () => {
+    const r = await pullFresh(["--pull-secret", join(tmp, "missing.yaml")]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /missing\.yaml/);
+  });
+
+  it("DOCKER_CONFIG's config.json: pulled, recorded as docker-config", async () => {
+    const dir = join(tmp, "docker");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "config.json"), JSON.stringify(auths()));
+    const r = await pullFresh([], { DOCKER_CONFIG: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.kind, "docker-config");
+
+    // --creds comes first: a wrong one is used (and denied) although config.json is right.
+    const wrong = await pullFresh(["--creds", `${ALICE.user}:${WRONG}`], { DOCKER_CONFIG: dir });
+    assert.equal(wrong.code, 4, wrong.stderr);
+  });
+
+  it("REGISTRY_AUTH_FILE's auth.json: pulled, recorded as auth-json", async () => {
+    const file = join(tmp, "auth.json");
+    writeFileSync(file, JSON.stringify(auths()));
+    const r = await pullFresh([], { REGISTRY_AUTH_FILE: file });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.kind, "auth-json");
+  });
+});
