@@ -205,3 +205,31 @@ export function verifyContent(expected: ContentFacts, actual: ContentFacts): voi
     );
   }
 }
+
+/** The optional fields image manifests and indexes share (image-spec manifest.md, image-index.md). */
+export interface SharedDocumentFields {
+  readonly subject: Descriptor | undefined;
+  readonly artifactType: string | undefined;
+  readonly annotations: Annotations | undefined;
+}
+
+/**
+ * Reads `subject`, `artifactType` and `annotations` of a manifest or index. An empty
+ * `artifactType` counts as absent; any other value must be a valid media type.
+ */
+export function sharedDocumentFields(
+  obj: JsonObject,
+  ctx: Ctx,
+  path: string,
+): SharedDocumentFields {
+  const subject =
+    obj.subject === undefined || obj.subject === null
+      ? undefined
+      : descriptorFromJson(obj.subject, ctx, `${path}.subject`);
+  const artifactType = optString(obj, "artifactType", ctx, path);
+  if (artifactType !== undefined && artifactType !== "" && !isValidMediaType(artifactType)) {
+    invalid(ctx, `${path}.artifactType`, `invalid media type ${show(artifactType)}`);
+  }
+  const annotations = optStringMap(obj, "annotations", ctx, path);
+  return { subject, artifactType: artifactType === "" ? undefined : artifactType, annotations };
+}

@@ -12,20 +12,9 @@
 // Choosing an entry for a platform is platform.ts `selectManifest`.
 
 import type { Annotations, Descriptor } from "./descriptor.ts";
-import { descriptorFromJson } from "./descriptor.ts";
+import { descriptorFromJson, sharedDocumentFields } from "./descriptor.ts";
 import { type ManifestParseOptions, readDocument } from "./document.ts";
-import { isValidMediaType } from "./media-types.ts";
-import {
-  type Ctx,
-  checkKeys,
-  invalid,
-  type JsonObject,
-  opt,
-  optString,
-  optStringMap,
-  reqArray,
-  show,
-} from "./validate.ts";
+import { type Ctx, checkKeys, type JsonObject, opt, reqArray } from "./validate.ts";
 
 /** The two index media types kimg reads. */
 export type IndexMediaType =
@@ -59,19 +48,11 @@ export function indexFromObject(obj: JsonObject, mediaType: string, ctx: Ctx): I
   const manifests = reqArray(obj, "manifests", ctx, path).map((m, i) =>
     descriptorFromJson(m, ctx, `${path}.manifests[${i}]`),
   );
-  const subject =
-    obj.subject === undefined || obj.subject === null
-      ? undefined
-      : descriptorFromJson(obj.subject, ctx, `${path}.subject`);
-  const artifactType = optString(obj, "artifactType", ctx, path);
-  if (artifactType !== undefined && artifactType !== "" && !isValidMediaType(artifactType)) {
-    invalid(ctx, `${path}.artifactType`, `invalid media type ${show(artifactType)}`);
-  }
-  const annotations = optStringMap(obj, "annotations", ctx, path);
+  const { subject, artifactType, annotations } = sharedDocumentFields(obj, ctx, path);
   return {
     schemaVersion: 2,
     mediaType: mediaType as IndexMediaType, // readDocument settled it: one of the two
-    ...opt("artifactType", artifactType === "" ? undefined : artifactType),
+    ...opt("artifactType", artifactType),
     manifests,
     ...opt("subject", subject),
     ...opt("annotations", annotations),

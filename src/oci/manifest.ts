@@ -15,20 +15,9 @@
 // Unknown fields are ignored, as everywhere in OCI; the typed result keeps only known ones.
 
 import type { Annotations, Descriptor } from "./descriptor.ts";
-import { descriptorFromJson } from "./descriptor.ts";
+import { descriptorFromJson, sharedDocumentFields } from "./descriptor.ts";
 import { type ManifestParseOptions, readDocument } from "./document.ts";
-import { isValidMediaType } from "./media-types.ts";
-import {
-  type Ctx,
-  checkKeys,
-  invalid,
-  type JsonObject,
-  opt,
-  optString,
-  optStringMap,
-  reqArray,
-  show,
-} from "./validate.ts";
+import { type Ctx, checkKeys, invalid, type JsonObject, opt, reqArray } from "./validate.ts";
 
 /** The two manifest media types kimg reads. */
 export type ManifestMediaType =
@@ -69,19 +58,11 @@ export function manifestFromObject(obj: JsonObject, mediaType: string, ctx: Ctx)
   const layers = reqArray(obj, "layers", ctx, path).map((l, i) =>
     descriptorFromJson(l, ctx, `${path}.layers[${i}]`),
   );
-  const subject =
-    obj.subject === undefined || obj.subject === null
-      ? undefined
-      : descriptorFromJson(obj.subject, ctx, `${path}.subject`);
-  const artifactType = optString(obj, "artifactType", ctx, path);
-  if (artifactType !== undefined && artifactType !== "" && !isValidMediaType(artifactType)) {
-    invalid(ctx, `${path}.artifactType`, `invalid media type ${show(artifactType)}`);
-  }
-  const annotations = optStringMap(obj, "annotations", ctx, path);
+  const { subject, artifactType, annotations } = sharedDocumentFields(obj, ctx, path);
   return {
     schemaVersion: 2,
     mediaType: mediaType as ManifestMediaType, // readDocument settled it: one of the two
-    ...opt("artifactType", artifactType === "" ? undefined : artifactType),
+    ...opt("artifactType", artifactType),
     config,
     layers,
     ...opt("subject", subject),
