@@ -12,19 +12,9 @@ import {
   type RefFailure,
   tryParseNormalizedNamed,
 } from "../src/index.ts";
+import { mulberry32 } from "../test/helpers/prng.ts";
 
-// A small deterministic PRNG (mulberry32), so every run parses the same corpus.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = rng(42);
+const rand = mulberry32(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const hex = (n: number): string => {
   let s = "";

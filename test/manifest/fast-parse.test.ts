@@ -20,6 +20,7 @@ import { loadManifests } from "../../src/manifest/index.ts";
 import { kubernetesYamlTags } from "../../src/manifest/load.ts";
 import type { MNode, MScalar, PeerSource, ScalarStyle } from "../../src/manifest/tree.ts";
 import { fromYaml, yamlPeer } from "../../src/manifest/tree.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
 /** `KIMG_FUZZ=50 node scripts/test.mjs fast-parse` runs the generated cases 50 times over. */
 const FUZZ = Math.max(1, Number(process.env.KIMG_FUZZ ?? 1) || 1);
@@ -161,16 +162,6 @@ function assertParity(text: string, mustAccept = false): void {
 
 // ---------------------------------------------------------------------------------------------
 // A generator of manifest-like documents
-
-function rng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   "name",
@@ -694,7 +685,7 @@ describe("fast reader: parity with yaml", () => {
     let total = 0;
     fc.assert(
       fc.property(fc.integer(), (seed) => {
-        const r = rng(seed);
+        const r = mulberry32(seed);
         let text = new Gen(r).document();
         if (r() < 0.2) text = text.replaceAll("\n", "\r\n");
         const damaged = damage(r, text);
@@ -763,7 +754,7 @@ describe("loadManifests: the --- cut", () => {
   it("matches a whole-stream parse on generated streams", () => {
     fc.assert(
       fc.property(fc.integer(), (seed) => {
-        const r = rng(seed);
+        const r = mulberry32(seed);
         const g = new Gen(r);
         const parts: string[] = [];
         if (r() < 0.3) parts.push("# leading comment\n");
