@@ -12,3 +12,9 @@ export {
   progressThrottle,
 } from "./progress.ts";
 export { defaultPlatform, type PulledImage, type PullOptions, pull, pullName } from "./pull.ts";
+export {
+  type CandidateCredential,
+  type CredentialCandidates,
+  pullTryingCredentials,
+  type TryingCredentialsOptions,
+} from "./try-credentials.ts";

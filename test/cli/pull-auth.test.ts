@@ -153,9 +153,29 @@ describe("kimg pull with credentials", { timeout: 180_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.kind, "docker-config");
 
-    // --creds comes first: a wrong one is used (and denied) although config.json is right.
+    // --creds comes first; when the registry denies it, the next matching credential
+    // (config.json's) is tried, as the kubelet tries each keyring match in turn.
     const wrong = await pullFresh(["--creds", `${ALICE.user}:${WRONG}`], { DOCKER_CONFIG: dir });
-    assert.equal(wrong.code, 4, wrong.stderr);
+    assert.equal(wrong.code, 0, wrong.stderr);
+    assert.equal(wrong.kind, "docker-config");
+    assert.ok(!`${wrong.stdout}${wrong.stderr}`.includes(WRONG));
+  });
+
+  it("every matching credential denied: exit 4, both denials in one message, no secret", async () => {
+    const dir = join(tmp, "docker-wrong");
+    mkdirSync(dir, { recursive: true });
+    const bad = Buffer.from(`${ALICE.user}:${WRONG}2`).toString("base64");
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { [reg.host]: { auth: bad } } }),
+    );
+    const r = await pullFresh(["--creds", `${ALICE.user}:${WRONG}`], { DOCKER_CONFIG: dir });
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /\[.*pull access denied.*, .*pull access denied.*\]/);
+    for (const text of [r.stdout, r.stderr]) {
+      assert.ok(!text.includes(WRONG), text);
+      assert.ok(!text.includes(bad), text);
+    }
   });
 
   it("REGISTRY_AUTH_FILE's auth.json: pulled, recorded as auth-json", async () => {

@@ -1,7 +1,8 @@
 // kimg pull / images / rmi: the local store from the command line. Thin: the library does the
 // work (pullWithPolicy, FsBlobStore, the credential chain); this renders progress events as
 // lines or JSON and the store's records as a table. Credentials: `--creds`, `--pull-secret`
-// files, Docker's config.json, containers' auth.json, in that order (first usable one wins).
+// files, Docker's config.json, containers' auth.json, in that order; each matching credential is
+// tried in turn until one pulls, as the kubelet does.
 
 import { readFile } from "node:fs/promises";
 import {
@@ -20,7 +21,7 @@ import {
   type PullPolicy,
   parseNormalizedNamed,
   pullSecretsSource,
-  pullWithPolicy,
+  pullTryingCredentials,
   repoHost,
   type SecretObject,
   shortDigest,
@@ -138,26 +139,13 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     }),
   );
   const chain = credentialChain(tagged);
-  // Written when the registry client asks (before the record is stored): the kind of the
-  // source whose credential was used, as the chain picks it (the first usable one).
-  const credentialSource = { kind: "anonymous" };
-  const credentials = {
-    async lookup(host: string) {
-      const list = await chain.lookupAll(repoHost(repo) === host ? repo : `${host}/`);
-      for (const c of list) {
-        const rc = c.toRegistryCredential();
-        if (rc !== undefined) {
-          credentialSource.kind = kindOf.get(c) ?? "credential-store";
-          return rc;
-        }
-      }
-      return undefined;
-    },
-  };
-  const r = await pullWithPolicy(ref, f.policy, {
+  // The kubelet's loop: every credential matching the image's repository, in order, until one
+  // pulls; other hosts (mirrors) get their first usable credential.
+  const r = await pullTryingCredentials(ref, f.policy, {
     store,
-    credentials,
-    credentialSource,
+    candidates: chain,
+    describe: (c) => ({ kind: kindOf.get(c) ?? "credential-store" }),
+    otherHosts: chain,
     jobs: f.jobs,
     insecureHosts: f.insecureHosts,
     onProgress,
