@@ -51,6 +51,9 @@ export type ErrorCode =
   | "REGISTRY_UNAVAILABLE" // 5xx or connection errors after the retries
   | "RATE_LIMITED" // 429 (TOOMANYREQUESTS) after the retries
   | "REGISTRY_ERROR" // any other status, or a protocol violation (redirect loop, bad Content-Range, …)
+  // registries.conf (src/registry/registries-conf.ts; containers/image sysregistriesv2)
+  | "REGISTRIES_CONF_INVALID" // unreadable, not TOML, or failing validation: "<file>: <field>: …"
+  | "REGISTRY_BLOCKED" // the registries.conf entry matching the image has blocked = true
   // credentials (src/credentials/); messages never contain a credential
   | "CREDENTIALS_INVALID" // a pull secret, docker config, auth.json or --creds value that cannot be used ("unable to parse auth field, …")
   | "CREDENTIAL_HELPER_FAILED" // a docker-credential-<name> program failed, timed out or printed bad output

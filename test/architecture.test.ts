@@ -20,8 +20,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // I/O: the local blob store and image records (node:fs, node:crypto; no HTTP).
   store: ["errors", "ref", "node:*"],
   core: ["errors", "ref", "oci", "policy", "explain"],
-  // I/O: the registry HTTP client (undici; no disk).
-  registry: ["errors", "ref", "oci", "node:*", "undici"],
+  // I/O: the registry HTTP client (undici; no disk) and registries.conf (smol-toml).
+  registry: ["errors", "ref", "oci", "node:*", "undici", "smol-toml"],
   // I/O orchestration: registry → store pulls, the kubelet's policy rules.
   pull: ["errors", "ref", "oci", "store", "registry", "policy", "node:*"],
   // I/O: credential sources (files, credential-helper programs); the registry client's

@@ -21,7 +21,7 @@ export const EXIT = {
    * image absent (ErrImageNeverPull).
    */
   NOT_FOUND: 3,
-  /** The registry refused access (401 after authenticating, 403). */
+  /** The registry refused access (401 after authenticating, 403), or registries.conf blocks it. */
   UNAUTHORIZED: 4,
   /** The registry could not be reached or misbehaved: connection errors, 5xx, 429, protocol errors. */
   NETWORK: 5,
@@ -51,6 +51,7 @@ export function exitCodeFor(code: string | undefined): number {
   switch (code) {
     case "INPUT_INVALID":
     case "INPUT_UNREADABLE":
+    case "REGISTRIES_CONF_INVALID":
       return EXIT.UNREADABLE;
     case "MANIFEST_UNKNOWN":
     case "BLOB_UNKNOWN":
@@ -61,6 +62,7 @@ export function exitCodeFor(code: string | undefined): number {
       return EXIT.NOT_FOUND;
     case "REGISTRY_UNAUTHORIZED":
     case "REGISTRY_DENIED":
+    case "REGISTRY_BLOCKED":
       return EXIT.UNAUTHORIZED;
     case "REGISTRY_UNAVAILABLE":
     case "RATE_LIMITED":

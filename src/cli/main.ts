@@ -152,11 +152,15 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
     .option(
       "--insecure-registry <host[:port]>",
-      "reach this registry over plain HTTP (repeatable)",
+      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
       collect,
       [] as string[],
     )
     .option("--creds <user:pass>", "credentials for the image's registry")
+    .option(
+      "--registries-conf <file>",
+      "containers registries.conf (default: $CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf, /etc/containers/registries.conf)",
+    )
     .option(
       "--pull-secret <file>",
       "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable)",
@@ -179,6 +183,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           insecureRegistry: string[];
           creds?: string;
           pullSecret: string[];
+          registriesConf?: string;
           progress: "auto" | "plain" | "json";
         },
       ) =>
@@ -199,6 +204,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
               insecureHosts: opts.insecureRegistry,
               ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
               pullSecrets: opts.pullSecret,
+              ...(opts.registriesConf !== undefined ? { registriesConf: opts.registriesConf } : {}),
               progress: opts.progress,
               isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,
               env: process.env,
@@ -240,6 +246,50 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         return runRmi(
           ref,
           {
+            ...(opts.store !== undefined ? { store: opts.store } : {}),
+            env: process.env,
+            homedir: homedir(),
+          },
+          io,
+        );
+      })(),
+    );
+
+  program
+    .command("inspect")
+    .description("show what the local store knows about an image (no network)")
+    .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")
+    .option("--json", "one JSON object, the raw manifest and config included")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action((ref: string, opts: { json?: boolean; store?: string }) =>
+      run(async () => {
+        const { runInspect } = await import("./commands/inspect.ts");
+        return runInspect(
+          ref,
+          {
+            json: opts.json === true,
+            ...(opts.store !== undefined ? { store: opts.store } : {}),
+            env: process.env,
+            homedir: homedir(),
+          },
+          io,
+        );
+      })(),
+    );
+
+  program
+    .command("prune")
+    .description("delete blobs no image uses (older than an hour) and abandoned partial downloads")
+    .option("--dry-run", "say what would be deleted, delete nothing")
+    .option("--json", "one JSON object: what was deleted and the bytes reclaimed")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action((opts: { dryRun?: boolean; json?: boolean; store?: string }) =>
+      run(async () => {
+        const { runPrune } = await import("./commands/prune.ts");
+        return runPrune(
+          {
+            dryRun: opts.dryRun === true,
+            json: opts.json === true,
             ...(opts.store !== undefined ? { store: opts.store } : {}),
             env: process.env,
             homedir: homedir(),

@@ -2,6 +2,12 @@
 // events and the kubelet's pull-policy rules. Orchestration over registry/ and store/.
 // Re-exports only.
 
+export {
+  type ImageInspection,
+  type InspectedContainerConfig,
+  type InspectedLayer,
+  inspectImage,
+} from "./inspect.ts";
 export { type PolicyPullResult, pullWithPolicy } from "./policy.ts";
 export {
   PROGRESS_BYTES,

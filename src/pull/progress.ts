@@ -32,6 +32,8 @@ export type ProgressEvent =
       readonly digest: string;
       readonly mediaType: string;
       readonly size: number;
+      /** `host/repository` pulled from when not the reference's own (a mirror or a rewrite). */
+      readonly endpoint?: string;
     }
   | {
       readonly type: "manifest";

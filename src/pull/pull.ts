@@ -1,7 +1,12 @@
 // pull(): one image from a registry into the local store, the containerd way
 // (../../shared/specs/registry.md "Pull pipeline summary", §8):
-// 1. normalize the reference; a RegistryClient for its host;
-// 2. resolve (HEAD); when the target is in the store with every blob it needs (index → the
+// 1. normalize the reference; its pull sources from registries.conf (mirrors that apply, then the
+//    primary location, each with its rewritten repository; `blocked` fails before any request);
+// 2. resolve (HEAD) on each source in turn: a source that fails (not found, unauthorized,
+//    network, …) moves on to the next, and the first that resolves is used for the whole image
+//    (containers/image docker/docker_image_src.go `newImageSource`; all failing ⇒ its
+//    "(Mirrors also failed: [...]): primary: error" message with the primary's error code);
+//    a RegistryClient per endpoint host, asking the CredentialStore for that host; when the target is in the store with every blob it needs (index → the
 //    platform's manifest → config and layers), nothing more goes over the network;
 // 3. else fetch the index (verified, stored) and select the platform, fetch the manifest
 //    (verified against the digest, stored), the config (stored, parsed, layer count checked),
@@ -9,7 +14,12 @@
 //    with a Range request, retried a bounded number of times when the stream breaks, skipped
 //    when already committed (a concurrent pull of the same blob waits on the store's ingest
 //    lock, then skips it);
-// 4. record the image (putImage) under its normalized name.
+//    For a single manifest (no index) and an explicit `platform`, the config's platform must
+//    match it (containerd's matcher) or the pull fails with PLATFORM_NOT_FOUND; without an
+//    explicit platform any is accepted, as containerd does (core/images/image.go `Manifest`
+//    checks the platform only below the root: `desc.Digest != image.Digest && platform != nil`;
+//    docker pulls it too, with a warning);
+// 4. record the image (putImage) under its ORIGINAL normalized name (not the mirror's).
 
 import { isKimgError, KimgError } from "../errors.ts";
 import {
@@ -23,6 +33,7 @@ import {
   type ImageManifest,
   isIndexMediaType,
   MAX_CONFIG_BYTES,
+  matchPlatform,
   type Platform,
   parseImageConfig,
   parseManifestOrIndex,
@@ -30,7 +41,14 @@ import {
   selectManifest,
 } from "../oci/index.ts";
 import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
-import { type CredentialStore, RegistryClient, type RetryOptions } from "../registry/index.ts";
+import {
+  type CredentialStore,
+  type PullSource,
+  pullSources,
+  type RegistriesConf,
+  RegistryClient,
+  type RetryOptions,
+} from "../registry/index.ts";
 import type { CredentialSource, FsBlobStore, ImagePlatform } from "../store/index.ts";
 import { writeBlob } from "../store/index.ts";
 import { type ProgressEvent, type PullResult, progressThrottle } from "./progress.ts";
@@ -42,13 +60,18 @@ export interface PullOptions {
   readonly platform?: string | Platform;
   /** Blobs downloaded at once. Default 3 (Docker's and containerd's max-concurrent-downloads). */
   readonly jobs?: number;
-  /** Hosts (`host[:port]`) reached over plain HTTP. Loopback hosts always are. */
+  /**
+   * Hosts (`host[:port]`) that may be reached over plain HTTP and unverified TLS (HTTPS is tried
+   * first). Loopback hosts always are.
+   */
   readonly insecureHosts?: readonly string[];
+  /** registries.conf (`loadRegistriesConf`): mirrors, location rewrites, insecure, blocked. */
+  readonly registriesConf?: RegistriesConf;
   /** Passed to the registry client as its CredentialStore. */
   readonly credentials?: CredentialStore;
   /** What the image record says about the credential. Default `{ kind: "anonymous" }` or `{ kind: "credential-store" }`. */
   readonly credentialSource?: CredentialSource;
-  /** A client to use (its host must be the reference's); else one is made and closed. */
+  /** A client to use for the endpoint with its host; clients for other endpoints are made and closed. */
   readonly client?: RegistryClient;
   /** Attempts per blob when its stream breaks (each resumes at the store's offset). Default 5. */
   readonly blobAttempts?: number;
@@ -148,23 +171,32 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
   const { store, signal } = opts;
   const emit = opts.onProgress;
   const wanted = wantedPlatform(opts.platform);
-  const client =
-    opts.client ??
-    new RegistryClient({
-      host: ref.domain,
+  const sources = pullSources(ref, opts.registriesConf);
+  const made: RegistryClient[] = [];
+  const clientFor = (s: PullSource): RegistryClient => {
+    if (opts.client !== undefined && opts.client.host === s.host) return opts.client;
+    const c = new RegistryClient({
+      host: s.host,
+      insecure: s.insecure,
       ...(opts.insecureHosts !== undefined ? { insecureHosts: opts.insecureHosts } : {}),
       ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
       ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
     });
+    made.push(c);
+    return c;
+  };
   const ro = signal !== undefined ? { signal } : {};
   try {
-    const target = await client.resolve(ref, ro);
+    const { client, source, target } = await resolveFirst(sources, clientFor, ro);
+    const repo = source.repository;
+    const endpoint = `${source.host}/${source.repository}`;
     emit?.({
       type: "resolve",
       ref: name,
       digest: target.digest,
       mediaType: target.mediaType,
       size: target.size,
+      ...(endpoint !== `${ref.domain}/${ref.path}` ? { endpoint } : {}),
     });
 
     let bytesDownloaded = 0;
@@ -187,7 +219,7 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
         });
         return bytes;
       }
-      const m = await client.getManifest(ref.path, d.digest, ro);
+      const m = await client.getManifest(repo, d.digest, ro);
       if (m.size !== d.size) {
         throw new KimgError(
           "SIZE_MISMATCH",
@@ -276,7 +308,7 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
                 offset,
                 attempt,
               });
-              const res = await client.getBlob(ref.path, b, { ...ro, offset });
+              const res = await client.getBlob(repo, b, { ...ro, offset });
               const tick = progressThrottle(emit, b.digest, b.size);
               let current = res.offset;
               async function* counted(): AsyncIterable<Uint8Array> {
@@ -333,6 +365,15 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
       digest: cfg.digest,
     });
     checkLayersMatchConfig(p.parsed, config);
+    if (p.platform === undefined && opts.platform !== undefined) {
+      const has = configPlatform(config);
+      if (!matchPlatform(wanted, has)) {
+        throw new KimgError(
+          "PLATFORM_NOT_FOUND",
+          `no match for platform in manifest: ${name} is a single-platform image for ${formatPlatform(has)}, not ${formatPlatform(wanted)}`,
+        );
+      }
+    }
     if (!upToDate) await mapLimit(p.parsed.layers, opts.jobs ?? DEFAULT_JOBS, fetchBlob);
     else blobsSkipped = blobs.length;
     const platform = p.platform ?? configPlatform(config);
@@ -365,8 +406,40 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
     emit?.({ type: "done", result });
     return result;
   } finally {
-    if (opts.client === undefined) await client.close();
+    await Promise.all(made.map((c) => c.close()));
   }
+}
+
+/**
+ * HEAD on each source in turn until one resolves (docker_image_src.go `newImageSource`). Only
+ * an abort stops early; with one source its error is thrown as is; else the primary's error
+ * (code and text) with the mirrors' failures before it.
+ */
+async function resolveFirst(
+  sources: readonly PullSource[],
+  clientFor: (s: PullSource) => RegistryClient,
+  ro: { signal?: AbortSignal },
+): Promise<{ client: RegistryClient; source: PullSource; target: Descriptor }> {
+  const failed: { source: PullSource; error: unknown }[] = [];
+  for (const source of sources) {
+    const client = clientFor(source);
+    try {
+      return { client, source, target: await client.resolve(source.reference, ro) };
+    } catch (error) {
+      if (ro.signal?.aborted === true) throw error;
+      failed.push({ source, error });
+    }
+  }
+  const last = failed[failed.length - 1];
+  if (last === undefined) throw new KimgError("REGISTRY_ERROR", "no endpoint to pull from");
+  if (failed.length === 1) throw last.error;
+  const text = (f: { source: PullSource; error: unknown }) =>
+    `${referenceString(f.source.reference)}: ${f.error instanceof Error ? f.error.message : String(f.error)}`;
+  const extras = failed.slice(0, -1).map((f) => `[${text(f)}]`);
+  const code = last.error instanceof KimgError ? last.error.code : "REGISTRY_ERROR";
+  throw new KimgError(code, `(Mirrors also failed: ${extras.join(", ")}): ${text(last)}`, {
+    cause: new AggregateError(failed.map((f) => f.error)),
+  });
 }
 
 /** The normalized name a pull of `refText` records (`tagNameOnly` + `referenceString`). */

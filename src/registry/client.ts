@@ -1,6 +1,12 @@
 // RegistryClient: the pull side of the distribution API for one registry host, no disk I/O.
-// - Scheme: HTTPS, plain HTTP only for loopback hosts or hosts listed insecure
-//   (../../shared/specs/registry.md §5.4; containerd core/remotes/docker/config/hosts.go).
+// - Scheme: HTTPS. For loopback hosts and hosts configured insecure (`insecureHosts`, or
+//   `insecure` from registries.conf) HTTPS is tried first without certificate verification, and
+//   plain HTTP is used when that probe fails at the transport level (TLS handshake, a port
+//   speaking plain HTTP, a certificate error, a refused connection): one `GET /v2/` probe per
+//   client, its decision cached (containers/image docker/docker_client.go `detectPropertiesHelper`:
+//   `ping("https")`, then `ping("http")` only when InsecureSkipVerify; containerd
+//   core/remotes/docker/config/hosts.go: loopback hosts get skip_verify and `NewHTTPFallback`).
+//   Never plain HTTP for other hosts (../../shared/specs/registry.md §5.2, §5.4).
 // - resolve: HEAD manifest with the Accept list; the HEAD's Docker-Content-Digest and
 //   Content-Length make the descriptor, else GET and hash (containerd resolver.go `Resolve`).
 // - getManifest: 4 MiB cap enforced while streaming, sha256 verified against the requested
@@ -52,6 +58,8 @@ export interface RegistryClientOptions {
   host: string;
   /** Hosts (with port when the reference has one) that may be reached over plain HTTP. */
   insecureHosts?: readonly string[];
+  /** This host is insecure (registries.conf `insecure = true`): HTTP and unverified TLS allowed. */
+  insecure?: boolean;
   credentials?: CredentialStore;
   /** A shared pool (closed by its owner); else the client makes one and `close()` closes it. */
   agent?: HttpAgent;
@@ -112,7 +120,11 @@ interface Sent {
 
 export class RegistryClient {
   readonly host: string;
-  readonly baseUrl: URL;
+  /** True when plain HTTP and unverified TLS are allowed (loopback or configured insecure). */
+  readonly insecure: boolean;
+  #base: URL;
+  /** The HTTPS-first probe of an insecure host (once per client). */
+  #scheme: Promise<void> | undefined;
   readonly #agent: HttpAgent;
   readonly #ownAgent: boolean;
   readonly #auth: Authorizer;
@@ -123,10 +135,17 @@ export class RegistryClient {
 
   constructor(opts: RegistryClientOptions) {
     this.host = opts.host;
-    const insecure = isLoopbackHost(opts.host) || (opts.insecureHosts ?? []).includes(opts.host);
-    this.baseUrl = new URL(`${insecure ? "http" : "https"}://${endpointHost(opts.host)}`);
-    this.#ownAgent = opts.agent === undefined;
-    this.#agent = opts.agent ?? createHttpAgent(opts.http);
+    this.insecure =
+      opts.insecure === true ||
+      isLoopbackHost(opts.host) ||
+      (opts.insecureHosts ?? []).includes(opts.host);
+    this.#base = new URL(`https://${endpointHost(opts.host)}`);
+    // An insecure host skips certificate verification, so it gets its own pool.
+    this.#ownAgent = opts.agent === undefined || this.insecure;
+    this.#agent =
+      this.insecure || opts.agent === undefined
+        ? createHttpAgent({ ...opts.http, ...(this.insecure ? { rejectUnauthorized: false } : {}) })
+        : opts.agent;
     this.#retry = retryOptions(opts.retry);
     this.#maxManifest = opts.maxManifestBytes ?? MAX_MANIFEST_BYTES;
     this.#maxRedirects = opts.maxRedirects ?? 5;
@@ -140,6 +159,38 @@ export class RegistryClient {
     });
   }
 
+  /** Where requests go: `https://host`, or `http://host` once an insecure host's probe failed. */
+  get baseUrl(): URL {
+    return this.#base;
+  }
+
+  /**
+   * Settles the scheme before the first request: HTTPS for secure hosts; for insecure ones a
+   * `GET https://host/v2/` probe, plain HTTP when it fails below HTTP (docker_client.go
+   * `detectPropertiesHelper`). Any HTTP answer keeps HTTPS.
+   */
+  #ready(opts: RequestOptions): Promise<void> {
+    if (!this.insecure) return Promise.resolve();
+    this.#scheme ??= (async () => {
+      try {
+        const res = await httpRequest(this.#agent, {
+          method: "GET",
+          url: new URL("/v2/", this.#base),
+          headers: { "user-agent": this.#ua },
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        });
+        await res.discard();
+      } catch (e) {
+        if (opts.signal?.aborted === true) {
+          this.#scheme = undefined;
+          throw new KimgError("ABORTED", "aborted", { cause: e });
+        }
+        this.#base = new URL(`http://${this.#base.host}`);
+      }
+    })();
+    return this.#scheme;
+  }
+
   /** Closes the connection pool if this client made it. */
   async close(): Promise<void> {
     if (this.#ownAgent) await this.#agent.close();
@@ -147,6 +198,7 @@ export class RegistryClient {
 
   /** `GET /v2/`: 200, or 401 with the challenges (recorded for later requests). */
   async ping(opts: RequestOptions = {}): Promise<PingResult> {
+    await this.#ready(opts);
     const { res } = await this.#withRetry(
       "GET",
       new URL("/v2/", this.baseUrl),
@@ -168,6 +220,7 @@ export class RegistryClient {
    * the Accept list; GET and hash when the HEAD has no usable Docker-Content-Digest.
    */
   async resolve(ref: Reference, opts: RequestOptions = {}): Promise<Descriptor> {
+    await this.#ready(opts);
     const repo = ref.path;
     const reference = ref.digest !== "" ? ref.digest : ref.tag !== "" ? ref.tag : "latest";
     const url = this.#manifestUrl(repo, reference);
@@ -201,6 +254,7 @@ export class RegistryClient {
     digestOrTag: string,
     opts: RequestOptions = {},
   ): Promise<ManifestResponse> {
+    await this.#ready(opts);
     const byDigest = digestOrTag.includes(":");
     if (byDigest && !isDigest(digestOrTag)) {
       throw new KimgError("DIGEST_INVALID_FORMAT", `invalid digest format: ${digestOrTag}`);
@@ -253,6 +307,7 @@ export class RegistryClient {
     desc: Pick<Descriptor, "digest" | "size"> & { mediaType?: string },
     opts: RequestOptions & { offset?: number } = {},
   ): Promise<BlobResponse> {
+    await this.#ready(opts);
     const offset = opts.offset ?? 0;
     checkRepo(repo);
     if (!isDigest(desc.digest)) {

@@ -17,6 +17,8 @@ export interface HttpAgentOptions {
   bodyTimeoutMs?: number;
   /** Environment to read proxy variables from. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Verify TLS certificates. Default true; false only for registries configured insecure. */
+  rejectUnauthorized?: boolean;
 }
 
 /** A connection pool; close it when done so the process can exit. */
@@ -35,6 +37,12 @@ export function createHttpAgent(opts: HttpAgentOptions = {}): HttpAgent {
     headersTimeout: opts.headersTimeoutMs ?? 60_000,
     bodyTimeout: opts.bodyTimeoutMs ?? 60_000,
     keepAliveTimeout: 30_000,
+    ...(opts.rejectUnauthorized === false
+      ? {
+          connect: { rejectUnauthorized: false },
+          requestTls: { rejectUnauthorized: false },
+        }
+      : {}),
   };
   const proxied = PROXY_VARS.some((v) => (env[v] ?? "") !== "");
   const dispatcher: Dispatcher = proxied ? new EnvHttpProxyAgent(base) : new Agent(base);

@@ -21,4 +21,18 @@ export {
   type RequestOptions,
 } from "./client.ts";
 export { createHttpAgent, type HttpAgent, type HttpAgentOptions } from "./http.ts";
+export {
+  findRegistry,
+  loadRegistriesConf,
+  type MirrorEndpoint,
+  type PullFromMirror,
+  type PullSource,
+  parseRegistriesConf,
+  pullSources,
+  type RegistriesConf,
+  type RegistriesConfLookup,
+  type RegistryEntry,
+  refMatchingPrefix,
+  registriesConfPath,
+} from "./registries-conf.ts";
 export { backoffDelay, parseRetryAfter, type RetryOptions } from "./retry.ts";

@@ -21,4 +21,13 @@ export {
 } from "./image-db.ts";
 export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
 export type * from "./types.ts";
+export {
+  blobUsers,
+  findImageRecords,
+  type ImageQueryResult,
+  type IngestInfo,
+  listIngests,
+  readBlobBounded,
+  sharedBlobs,
+} from "./usage.ts";
 export { type BlobSource, type WriteBlobResult, writeBlob } from "./write-blob.ts";

@@ -42,6 +42,7 @@ describe("kimg pull with credentials", { timeout: 180_000 }, () => {
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
     delete env.KIMG_STORE;
+    env.CONTAINERS_REGISTRIES_CONF = "/dev/null"; // hermetic: no machine-wide registries.conf
     return new Promise((ok) => {
       execFile(
         process.execPath,

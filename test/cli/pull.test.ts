@@ -25,6 +25,7 @@ function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: s
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
   delete env.KIMG_STORE;
+  env.CONTAINERS_REGISTRIES_CONF = "/dev/null"; // hermetic: no machine-wide registries.conf
   return new Promise((ok) => {
     execFile(process.execPath, [BIN, ...args], { env, encoding: "utf8" }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;

@@ -65,9 +65,9 @@ describe("RegistryClient, anonymous Distribution registry", { timeout: 120_000 }
     if (idx !== undefined) removeTempDir(idx.layoutDir);
   });
 
-  it("pings /v2/ over plain HTTP (loopback)", async () => {
-    assert.equal(c.baseUrl.protocol, "http:");
+  it("pings /v2/ over plain HTTP (loopback: HTTPS tried first, then HTTP)", async () => {
     assert.deepEqual(await c.ping(), { status: 200, challenges: [] });
+    assert.equal(c.baseUrl.protocol, "http:");
   });
 
   it("resolves a tag with one HEAD to the manifest's descriptor", async () => {

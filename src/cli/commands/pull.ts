@@ -16,6 +16,7 @@ import {
   type ImageRecord,
   KimgError,
   loadManifests,
+  loadRegistriesConf,
   normalizeImageName,
   type ProgressEvent,
   type PullPolicy,
@@ -29,6 +30,7 @@ import {
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
+import { type BarStream, ProgressBars } from "../render/progress-bars.ts";
 
 interface StoreFlags {
   readonly store?: string;
@@ -47,6 +49,8 @@ export interface PullFlags extends StoreFlags {
   readonly creds?: string;
   /** `--pull-secret FILE` (repeatable): YAML/JSON files with Secret objects. */
   readonly pullSecrets?: readonly string[];
+  /** `--registries-conf FILE`; else $CONTAINERS_REGISTRIES_CONF, the user's, the system's. */
+  readonly registriesConf?: string;
 }
 
 function openStore(f: StoreFlags): Promise<FsBlobStore> {
@@ -57,7 +61,7 @@ function openStore(f: StoreFlags): Promise<FsBlobStore> {
 export function progressLine(e: ProgressEvent): string | undefined {
   switch (e.type) {
     case "resolve":
-      return `${e.ref}: resolved to ${e.digest} (${e.mediaType}, ${formatBytes(e.size)})`;
+      return `${e.ref}: resolved to ${e.digest} (${e.mediaType}, ${formatBytes(e.size)})${e.endpoint !== undefined ? ` from ${e.endpoint}` : ""}`;
     case "manifest":
       return `${shortDigest(e.digest)}: ${e.kind}${e.cached ? " already exists" : " downloaded"}${e.platform !== undefined ? ` for ${e.platform}` : ""}`;
     case "blob-start":
@@ -115,7 +119,16 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
   const store = await openStore(f);
   const json = f.progress === "json";
   const everyEvent = f.progress === "plain" || (f.progress === "auto" && !f.isTTY);
+  // A terminal that can move the cursor (not TERM=dumb): docker-style bars, redrawn in place.
+  const bars =
+    f.progress === "auto" && f.isTTY && f.env.TERM !== "dumb"
+      ? new ProgressBars(io.stdout as BarStream, { lineOf: progressLine })
+      : undefined;
   const onProgress = (e: ProgressEvent): void => {
+    if (bars !== undefined) {
+      bars.onEvent(e);
+      return;
+    }
     if (json) {
       io.stdout.write(`${JSON.stringify(e)}\n`);
       return;
@@ -125,6 +138,11 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     if (line !== undefined) io.stdout.write(`${line}\n`);
   };
   const named = parseNormalizedNamed(ref); // throws as pull() would, before any file is read
+  const registriesConf = await loadRegistriesConf({
+    ...(f.registriesConf !== undefined ? { path: f.registriesConf } : {}),
+    env: f.env,
+    home: f.homedir,
+  });
   const repo = `${named.domain}/${named.path}`;
   const sources = await credentialSources(f, repoHost(repo));
   const kindOf = new WeakMap<AuthCredential, string>();
@@ -148,9 +166,10 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     otherHosts: chain,
     jobs: f.jobs,
     insecureHosts: f.insecureHosts,
+    ...(registriesConf !== undefined ? { registriesConf } : {}),
     onProgress,
     ...(f.platform !== undefined ? { platform: f.platform } : {}),
-  });
+  }).finally(() => bars?.finish());
   let line: string;
   if (r.action === "use-local") line = r.message;
   else if (r.image.upToDate) line = `Image is up to date for ${r.image.ref}`;
