@@ -1,5 +1,5 @@
 // Pull progress as data: a discriminated union of events the puller emits in order (resolve,
-// manifest, then per blob start → progress… → done, or skipped; finally done). Front ends
+// manifest, layers (the list), then per blob start → progress… → done, or skipped; finally done). Front ends
 // render them (kimg pull prints one line per event or JSON). Pure: no I/O.
 
 export interface PullResult {
@@ -75,6 +75,15 @@ export type ProgressEvent =
       readonly size: number;
       /** Bytes this pull fetched for it (less than size after a resume). */
       readonly downloaded: number;
+    }
+  | {
+      /** The layers this pull needs, in manifest order, before any of them is fetched. */
+      readonly type: "layers";
+      readonly layers: readonly {
+        readonly digest: string;
+        readonly mediaType: string;
+        readonly size: number;
+      }[];
     }
   | { readonly type: "done"; readonly result: PullResult };
 

@@ -374,8 +374,17 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
         );
       }
     }
-    if (!upToDate) await mapLimit(p.parsed.layers, opts.jobs ?? DEFAULT_JOBS, fetchBlob);
-    else blobsSkipped = blobs.length;
+    if (!upToDate) {
+      emit?.({
+        type: "layers",
+        layers: p.parsed.layers.map((l) => ({
+          digest: l.digest,
+          mediaType: l.mediaType,
+          size: l.size,
+        })),
+      });
+      await mapLimit(p.parsed.layers, opts.jobs ?? DEFAULT_JOBS, fetchBlob);
+    } else blobsSkipped = blobs.length;
     const platform = p.platform ?? configPlatform(config);
 
     const credential: CredentialSource =

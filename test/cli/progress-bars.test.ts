@@ -203,6 +203,29 @@ describe("progress bars (renderer)", () => {
     assert.equal(screen().text().length, 4);
   });
 
+  it("the layers event lists every layer as Waiting, in manifest order, before any download", () => {
+    const { bars, clock, screen } = rig(120);
+    bars.onEvent({
+      type: "layers",
+      layers: ["a", "b", "e"].map((c) => ({ digest: D(c), mediaType: LAYER, size: 10 })),
+    });
+    clock.advance(100);
+    assert.deepEqual(screen().text(), [
+      "aaaaaaaaaaaa: Waiting",
+      "bbbbbbbbbbbb: Waiting",
+      "eeeeeeeeeeee: Waiting",
+    ]);
+    bars.onEvent(start("b", 10));
+    bars.onEvent({ type: "blob-skipped", digest: D("e"), mediaType: LAYER, size: 10 });
+    clock.advance(100);
+    assert.deepEqual(screen().text(), [
+      "aaaaaaaaaaaa: Waiting",
+      "bbbbbbbbbbbb: Downloading [>                                                  ] 0B/10B",
+      "eeeeeeeeeeee: Already exists",
+    ]);
+    bars.finish();
+  });
+
   it("writes the exact escape sequences: clear and rewrite each line, then cursor up", () => {
     const { bars, writes, clock } = rig(80);
     bars.onEvent(start("a", 1000));

@@ -72,6 +72,7 @@ export function progressLine(e: ProgressEvent): string | undefined {
       return `${shortDigest(e.digest)}: already exists`;
     case "blob-done":
       return `${shortDigest(e.digest)}: download complete`;
+    case "layers": // the TTY display's "Waiting" lines; each layer gets its own lines anyway
     case "done":
       return undefined;
   }

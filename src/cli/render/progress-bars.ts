@@ -39,7 +39,7 @@ export interface ProgressBarsOptions {
   readonly clearTimer?: (t: unknown) => void;
 }
 
-type Status = "Downloading" | "Download complete" | "Already exists" | "Pull complete";
+type Status = "Waiting" | "Downloading" | "Download complete" | "Already exists" | "Pull complete";
 
 interface Row {
   readonly id: string;
@@ -136,6 +136,13 @@ export class ProgressBars {
         this.#row(e.digest, e.size).status = "Already exists";
         break;
       }
+      case "layers":
+        // Docker's "Waiting": every layer gets its line before the downloads start.
+        for (const l of e.layers) {
+          const r = this.#row(l.digest, l.size);
+          r.status = "Waiting";
+        }
+        break;
       case "done":
         for (const r of this.#rows)
           if (r.status === "Download complete") r.status = "Pull complete";
