@@ -3,14 +3,14 @@
 // rebuildIndex, cleanTmp, …). Nothing here is needed for correctness — a kill -9 never makes a
 // partial blob visible — only to give back disk space and repair index.json.
 
-import { readdir, rm, stat, unlink } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "./atomic-file.ts";
 import type { ResolvedStoreOptions } from "./defaults.ts";
 import type { StoreMetadata } from "./image-db.ts";
 import { readIngestStatus } from "./ingest.ts";
 import { BLOB_ALGORITHMS, digestOfKey, parseBlobDigest, type StoreLayout } from "./layout.ts";
-import { breakLock, inspectLock, type LockSettings, tryLock } from "./lock.ts";
+import { breakLock, clearDeadBreaker, inspectLock, type LockSettings, tryLock } from "./lock.ts";
 import { hashFile } from "./verify.ts";
 
 export interface FsckOptions {
@@ -96,11 +96,8 @@ export async function runFsck(ctx: FsckContext, opts: FsckOptions): Promise<Fsck
     for (const n of await names(layout.locks)) {
       const p = join(layout.locks, n);
       if (n.endsWith(".break")) {
-        const m = await mtimeMs(p);
-        if (m !== undefined && now() - m > options.tmpMaxAgeMs) {
-          await unlink(p).catch(() => {});
-          brokenLocks.push(n);
-        }
+        // A breaker that died holding it (its record names a dead process), or an old one.
+        if (await clearDeadBreaker(p, lockSettings)) brokenLocks.push(n);
         continue;
       }
       if (p === layout.storeLock) continue; // ours, now

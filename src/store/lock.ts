@@ -11,10 +11,12 @@
 // is live only while its nonce is in `held` (after a crash, a new process can get the old pid).
 // Any lock whose mtime is older than `staleMs` is stale too: holders refresh it every
 // `heartbeatMs`, so this catches holders we cannot check (other hosts or namespaces, reused
-// pids). Breaking: under a short-lived `<lock>.break` file (created with 'wx'), re-read the lock
-// and unlink it only if it is still the record judged stale, so two breakers cannot delete a
-// lock a third process just took. The one window left: a breaker killed while holding
-// `.break`, and two processes then both removing that stale `.break` (it ages out after 10 s).
+// pids). Breaking: under a short-lived `<lock>.break` file, re-read the lock and unlink it only
+// if it is still the record judged stale, so two breakers cannot delete a lock a third process
+// just took. The `.break` file holds its breaker's owner record, linked complete like a lock,
+// so a breaker killed while holding it is seen dead at once (kill(pid, 0)) and its `.break` is
+// removed; an empty or unreadable one (an older kimg's) ages out after 10 s. The one window
+// left: two processes both removing the same dead breaker's `.break` at the same moment.
 //
 // Waiting: like containerd's OpenWriter, retry with a random delay whose ceiling doubles
 // (core/content/helpers.go), where containerd's per-ref lock is in-process only
@@ -72,6 +74,74 @@ const held = new Set<string>();
 
 /** A `.break` file older than this belongs to a breaker that died; it only lives for µs. */
 const BREAKER_STALE_MS = 10_000;
+
+function newOwner(s: LockSettings): LockOwner {
+  const me = localIdentity();
+  return {
+    pid: process.pid,
+    host: me.host,
+    boot: me.boot,
+    ns: me.ns,
+    nonce: randomBytes(12).toString("hex"),
+    since: new Date(s.now()).toISOString(),
+  };
+}
+
+/**
+ * Writes `owner` to a temp file and link(2)s it to `path`: true when linked (the nonce is in
+ * `held` from before the file can exist), false when `path` exists.
+ */
+async function linkOwnerFile(path: string, owner: LockOwner, s: LockSettings): Promise<boolean> {
+  const tmp = join(s.tmpDir, uniqueName("lock"));
+  const fh = await open(tmp, "wx", 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(owner), "utf8");
+  } finally {
+    await fh.close();
+  }
+  let linked = false;
+  // Count the nonce as held before the file can exist: another caller in this process that
+  // sees our pid in it must not take it for a leftover of a dead process.
+  held.add(owner.nonce);
+  try {
+    await link(tmp, path);
+    linked = true;
+  } catch (e) {
+    if (errnoCode(e) !== "EEXIST") throw e;
+  } finally {
+    if (!linked) held.delete(owner.nonce);
+    await unlink(tmp).catch(() => {});
+  }
+  return linked;
+}
+
+/**
+ * Removes the `.break` file at `breaker` if its breaker is dead (its owner record says so, as
+ * for a lock), or, when it has no readable record, if it is older than 10 s. True when it was
+ * removed (or was gone already).
+ */
+export async function clearDeadBreaker(breaker: string, s: LockSettings): Promise<boolean> {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    mtimeMs = (await stat(breaker)).mtimeMs;
+    text = await readFile(breaker, "utf8");
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return true;
+    throw e;
+  }
+  const owner = parseOwner(text);
+  const dead =
+    owner === undefined
+      ? s.now() - mtimeMs > BREAKER_STALE_MS
+      : isStale(owner, mtimeMs, { ...s, staleMs: BREAKER_STALE_MS });
+  if (!dead) return false;
+  // Only the record judged dead: a live breaker's new file is left alone (but for the window in
+  // the file comment).
+  const again = await readFile(breaker, "utf8").catch(() => undefined);
+  if (again === text) await unlink(breaker).catch(() => {});
+  return true;
+}
 
 let identity: { host: string; boot: string; ns: string } | undefined;
 
@@ -165,23 +235,21 @@ export async function inspectLock(path: string, s: LockSettings): Promise<LockSt
 /** Unlinks the lock at `path` if it still holds exactly `observed` (see file comment). */
 export async function breakLock(path: string, observed: string, s: LockSettings): Promise<void> {
   const breaker = `${path}.break`;
-  try {
-    const fh = await open(breaker, "wx");
-    await fh.close();
-  } catch (e) {
-    if (errnoCode(e) !== "EEXIST") throw e;
-    try {
-      if (s.now() - (await stat(breaker)).mtimeMs > BREAKER_STALE_MS) await unlink(breaker);
-    } catch {
-      // gone already, or another process removed it
+  // Two attempts: the second after removing a dead breaker's `.break`.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const owner = newOwner(s);
+    if (await linkOwnerFile(breaker, owner, s)) {
+      try {
+        const current = await readFile(path, "utf8").catch(() => undefined);
+        if (current === observed) await unlink(path).catch(() => {});
+      } finally {
+        await unlink(breaker).catch(() => {});
+        held.delete(owner.nonce);
+      }
+      return;
     }
-    return;
-  }
-  try {
-    const current = await readFile(path, "utf8").catch(() => undefined);
-    if (current === observed) await unlink(path).catch(() => {});
-  } finally {
-    await unlink(breaker).catch(() => {});
+    // Another process is breaking it now, or died doing so.
+    if (!(await clearDeadBreaker(breaker, s))) return;
   }
 }
 
@@ -190,39 +258,10 @@ export async function tryLock(
   path: string,
   s: LockSettings,
 ): Promise<HeldLock | { readonly busy: LockOwner | undefined }> {
-  const me = localIdentity();
-  const owner: LockOwner = {
-    pid: process.pid,
-    host: me.host,
-    boot: me.boot,
-    ns: me.ns,
-    nonce: randomBytes(12).toString("hex"),
-    since: new Date(s.now()).toISOString(),
-  };
-  const text = JSON.stringify(owner);
+  const owner = newOwner(s);
   // Two attempts: the second after breaking a stale lock.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const tmp = join(s.tmpDir, uniqueName("lock"));
-    const fh = await open(tmp, "wx", 0o644);
-    try {
-      await fh.writeFile(text, "utf8");
-    } finally {
-      await fh.close();
-    }
-    let linked = false;
-    // Count the nonce as held before the lock file can exist: another caller in this process
-    // that sees our pid in it must not take it for a leftover of a dead process.
-    held.add(owner.nonce);
-    try {
-      await link(tmp, path);
-      linked = true;
-    } catch (e) {
-      if (errnoCode(e) !== "EEXIST") throw e;
-    } finally {
-      if (!linked) held.delete(owner.nonce);
-      await unlink(tmp).catch(() => {});
-    }
-    if (linked) return holdLock(path, owner.nonce, s);
+    if (await linkOwnerFile(path, owner, s)) return holdLock(path, owner.nonce, s);
     const st = await inspectLock(path, s);
     if (st.state === "held") return { busy: st.owner };
     if (st.state === "stale") await breakLock(path, st.text, s);
