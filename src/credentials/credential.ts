@@ -12,6 +12,31 @@
 import { Buffer } from "node:buffer";
 import { KimgError } from "../errors.ts";
 
+/**
+ * Where a credential came from, for KEP-2535 pulled records (kubelet keyring.go
+ * `CredentialSource{Secret *SecretCoordinates; ServiceAccount *ServiceAccountCoordinates}`; nil =
+ * node-wide): a pod pull secret (its coordinates; `uid` absent when the manifest has none), a
+ * service-account-token credential provider plugin, or the node (config.json, plain plugins,
+ * helpers, `--creds`).
+ */
+export type CredentialOrigin =
+  | {
+      readonly kind: "secret";
+      readonly namespace: string;
+      readonly name: string;
+      readonly uid?: string;
+    }
+  | {
+      readonly kind: "serviceAccountToken";
+      readonly namespace: string;
+      readonly name: string;
+      readonly uid: string;
+    }
+  | { readonly kind: "node" };
+
+/** The origin of node-level credentials (the default). */
+export const NODE_ORIGIN: CredentialOrigin = Object.freeze({ kind: "node" });
+
 /** The registry client's credential shape (structurally equal to src/registry Credential). */
 export type RegistryCredential =
   | { username: string; password: string }
@@ -29,6 +54,8 @@ export interface CredentialInit {
   registryToken?: string;
   /** Where it came from: `--creds`, `secret ns/name`, a file path, `helper <name>`. */
   source: string;
+  /** Structured origin (KEP-2535); default NODE_ORIGIN. */
+  origin?: CredentialOrigin;
 }
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -38,6 +65,7 @@ export class AuthCredential {
   readonly email: string;
   readonly serverAddress: string;
   readonly source: string;
+  readonly origin: CredentialOrigin;
   readonly #password: string;
   readonly #auth: string;
   readonly #identityToken: string;
@@ -48,6 +76,7 @@ export class AuthCredential {
     this.email = init.email ?? "";
     this.serverAddress = init.serverAddress ?? "";
     this.source = init.source;
+    this.origin = init.origin ?? NODE_ORIGIN;
     this.#password = init.password ?? "";
     this.#auth = init.auth ?? "";
     this.#identityToken = init.identityToken ?? "";

@@ -7,14 +7,36 @@ export * from "./chain.ts";
 export {
   AuthCredential,
   type CredentialInit,
+  type CredentialOrigin,
   type CredentialProvider,
   decodeAuthField,
   ERR_AUTH_FIELD,
+  NODE_ORIGIN,
   type RegistryCredential,
   repoHost,
 } from "./credential.ts";
+export * from "./credential-hash.ts";
 export * from "./docker-config.ts";
 export * from "./helper.ts";
 export * from "./keyring.ts";
+export * from "./node-config.ts";
+export {
+  CREDENTIAL_PROVIDER_API_VERSIONS,
+  CREDENTIAL_PROVIDER_CONFIG_VERSIONS,
+  type CredentialProviderConfig,
+  type CredentialProviderPlugins,
+  type CredentialProviderResponse,
+  type CredentialProviderSpec,
+  credentialProviderPlugins,
+  DEFAULT_PLUGIN_TIMEOUT_MS,
+  decodeCredentialProviderConfig,
+  execCredentialProviderPlugin,
+  loadCredentialProviderConfig,
+  mergeCredentialProviderConfigs,
+  PluginProvider,
+  type PluginProviderOptions,
+  parseCredentialProviderResponse,
+  validateCredentialProviderConfig,
+} from "./provider-plugin.ts";
 export * from "./pull-secrets.ts";
 export * from "./static.ts";

@@ -11,10 +11,17 @@
 // - JSON syntax errors say `<where>: invalid JSON` (Go: "invalid character … looking for …");
 //   type errors carry Go's text (`json: cannot unmarshal …`).
 // - `data` that is not base64 (impossible once stored by the API server) is CREDENTIALS_INVALID.
+//
+// Each credential carries its origin (KEP-2535): `{kind: "secret", namespace, name, uid}` from the
+// Secret's metadata (secrets.go `SecretCoordinates{UID, Namespace, Name}`; uid left out when the
+// manifest has none). Like the kubelet's keyring entry (keyring.go `BasicDockerKeyring.Add` copies
+// only Username, Password and Email into its AuthConfig), the credential does not keep the `auth`
+// field once decoded, so credentialHash() of it equals the kubelet's `AuthConfigHash`.
 
 import { KimgError } from "../errors.ts";
 import {
   AuthCredential,
+  type CredentialOrigin,
   decodeAuthField,
   goBase64Decode,
   goField,
@@ -35,7 +42,19 @@ export interface SecretObject {
   type?: unknown;
   data?: unknown;
   stringData?: unknown;
-  metadata?: { name?: unknown; namespace?: unknown } | undefined;
+  metadata?: { name?: unknown; namespace?: unknown; uid?: unknown } | undefined;
+}
+
+/** secrets.go: the secret's coordinates, as the credential's origin. */
+export function secretOrigin(s: SecretObject): CredentialOrigin {
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const uid = str(s.metadata?.uid);
+  return {
+    kind: "secret",
+    namespace: str(s.metadata?.namespace),
+    name: str(s.metadata?.name),
+    ...(uid !== "" ? { uid } : {}),
+  };
 }
 
 function secretName(s: SecretObject): string {
@@ -64,8 +83,13 @@ function secretValue(s: SecretObject, key: string): string | undefined {
  * config.go `DockerConfigEntry.UnmarshalJSON`: username, password, email; a non-empty `auth`
  * replaces username and password. Throws Go's error texts.
  */
-export function parseDockerConfigEntry(value: unknown, source: string): AuthCredential {
-  if (value === null) return new AuthCredential({ source });
+export function parseDockerConfigEntry(
+  value: unknown,
+  source: string,
+  origin?: CredentialOrigin,
+): AuthCredential {
+  const o = origin === undefined ? {} : { origin };
+  if (value === null) return new AuthCredential({ source, ...o });
   if (!isObject(value)) {
     throw new KimgError(
       "CREDENTIALS_INVALID",
@@ -81,7 +105,7 @@ export function parseDockerConfigEntry(value: unknown, source: string): AuthCred
   let password = f.password ?? "";
   const auth = f.auth ?? "";
   if (auth !== "") ({ username, password } = decodeAuthField(auth));
-  return new AuthCredential({ username, password, auth, email: f.email ?? "", source });
+  return new AuthCredential({ username, password, email: f.email ?? "", source, ...o });
 }
 
 /** A `DockerConfig` map (legacy `.dockercfg` shape) → entries in JSON order. */
@@ -89,6 +113,7 @@ export function parseDockerConfigMap(
   value: unknown,
   source: string,
   goType = "credentialprovider.DockerConfig",
+  origin?: CredentialOrigin,
 ): [string, AuthCredential][] {
   if (value === null || value === undefined) return [];
   if (!isObject(value)) {
@@ -97,11 +122,15 @@ export function parseDockerConfigMap(
       `json: cannot unmarshal ${goJsonKind(value)} into Go value of type ${goType}`,
     );
   }
-  return Object.entries(value).map(([k, v]) => [k, parseDockerConfigEntry(v, source)]);
+  return Object.entries(value).map(([k, v]) => [k, parseDockerConfigEntry(v, source, origin)]);
 }
 
 /** A `.dockerconfigjson` text (`{"auths": …}`) → entries. */
-export function parseDockerConfigJson(text: string, source: string): [string, AuthCredential][] {
+export function parseDockerConfigJson(
+  text: string,
+  source: string,
+  origin?: CredentialOrigin,
+): [string, AuthCredential][] {
   const doc = parseJsonQuietly(text, source);
   if (doc === null) return [];
   if (!isObject(doc)) {
@@ -117,12 +146,16 @@ export function parseDockerConfigJson(text: string, source: string): [string, Au
       `json: cannot unmarshal ${goJsonKind(auths)} into Go struct field DockerConfigJSON.auths of type credentialprovider.DockerConfig`,
     );
   }
-  return parseDockerConfigMap(auths, source);
+  return parseDockerConfigMap(auths, source, undefined, origin);
 }
 
 /** A `.dockercfg` text (legacy map) → entries. */
-export function parseDockercfg(text: string, source: string): [string, AuthCredential][] {
-  return parseDockerConfigMap(parseJsonQuietly(text, source), source);
+export function parseDockercfg(
+  text: string,
+  source: string,
+  origin?: CredentialOrigin,
+): [string, AuthCredential][] {
+  return parseDockerConfigMap(parseJsonQuietly(text, source), source, undefined, origin);
 }
 
 /**
@@ -136,10 +169,11 @@ export function keyringFromSecrets(secrets: readonly SecretObject[]): DockerKeyr
   let found = 0;
   for (const s of secrets) {
     const source = `secret ${secretName(s)}`;
+    const origin = secretOrigin(s);
     if (s.type === SECRET_TYPE_DOCKER_CONFIG_JSON) {
       const text = secretValue(s, DOCKER_CONFIG_JSON_KEY);
       if (text !== undefined && text.length > 0) {
-        keyring.add(parseDockerConfigJson(text, source));
+        keyring.add(parseDockerConfigJson(text, source, origin));
         found++;
         continue;
       }
@@ -147,7 +181,7 @@ export function keyringFromSecrets(secrets: readonly SecretObject[]): DockerKeyr
     if (s.type === SECRET_TYPE_DOCKERCFG) {
       const text = secretValue(s, DOCKERCFG_KEY);
       if (text !== undefined && text.length > 0) {
-        keyring.add(parseDockercfg(text, source));
+        keyring.add(parseDockercfg(text, source, origin));
         found++;
       }
     }
