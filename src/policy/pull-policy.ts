@@ -222,8 +222,11 @@ export function kubeletAction(
 
 export interface KubeletEvent {
   readonly type: "Normal" | "Warning";
-  /** pkg/kubelet/events/event.go reason: Pulled, Pulling, ErrImageNeverPull, InspectFailed. */
-  readonly reason: "Pulled" | "Pulling" | "ErrImageNeverPull" | "InspectFailed";
+  /**
+   * pkg/kubelet/events/event.go reason: Pulled, Pulling, ErrImageNeverPull, InspectFailed here;
+   * the image manager (src/kubelet events.ts) adds Failed, BackOff and the others.
+   */
+  readonly reason: string;
   readonly message: string;
 }
 
