@@ -10,6 +10,8 @@
 // order alternating; `sync` runs (untimed) before each timed command so one run's writeback
 // does not land in the next. Medians of BENCH_RUNS (default 5) iterations. BENCH_ONLY=a,b,c,d
 // picks scenarios; BENCH_KIMG_ARGS, BENCH_NODE_ARGS and BENCH_KIMG_BIN try other settings.
+// kimg runs as users run the installed bin: dist/cli/bin.js executed directly (its shebang,
+// `env -S node --max-semi-space-size=1`, applies); with BENCH_NODE_ARGS, `node FLAGS bin.js`.
 // Peak RSS is /usr/bin/time's %M when installed, else the child's VmHWM polled from /proc.
 // Request counts come from the registry's access log. Not a test: the numbers go in
 // docs/performance.md.
@@ -246,10 +248,11 @@ async function timed(ctx: Ctx, tool: Tool, ref: string, dest: string): Promise<S
   const m =
     tool === "kimg"
       ? await measure(
-          process.execPath,
+          // As users run the installed bin (node_modules/.bin/kimg → dist/cli/bin.js): executed
+          // directly, so its shebang's node flags apply; BENCH_NODE_ARGS runs `node FLAGS BIN`.
+          NODE_ARGS.length > 0 ? process.execPath : BIN,
           [
-            ...NODE_ARGS,
-            BIN,
+            ...(NODE_ARGS.length > 0 ? [...NODE_ARGS, BIN] : []),
             "pull",
             `${ctx.reg.host}/${ref}`,
             "--store",

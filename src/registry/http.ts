@@ -5,8 +5,26 @@
 // follows them itself so it can drop `Authorization` on a change of origin (containerd
 // core/remotes/docker/resolver.go `do`; distribution-spec spec.md "API").
 
+import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request as undiciRequest } from "undici";
+import type { Dispatcher } from "undici";
+
+// Start-up: undici's index loads everything (fetch, WebSocket, caches, mocks, interceptors):
+// 120–150 ms per `kimg` process, against 30–45 ms for the Agent and `request` alone
+// (docs/performance.md "Pulling"). undici 7 has no "exports" map, so its files can be loaded
+// directly; package.json pins the major (^7), and test/registry covers both paths. The index
+// also installs the Dispatcher API methods (`dispatcher.request`, `.connect`, …) on
+// Dispatcher.prototype; ProxyAgent tunnels with `.connect`, so the proxied path loads the
+// whole package, and the direct path calls `request` with the Agent as `this`, as undici's own
+// top-level `request()` does (undici index.js `makeDispatcher`).
+const require = createRequire(import.meta.url);
+type Undici = typeof import("undici");
+type ApiRequest = (
+  this: Dispatcher,
+  opts: Dispatcher.RequestOptions,
+) => Promise<Dispatcher.ResponseData>;
+const Agent = require("undici/lib/dispatcher/agent.js") as Undici["Agent"];
+const apiRequest = require("undici/lib/api/api-request.js") as ApiRequest;
 
 export interface HttpAgentOptions {
   /** Connections per origin. Default 8. */
@@ -45,7 +63,9 @@ export function createHttpAgent(opts: HttpAgentOptions = {}): HttpAgent {
       : {}),
   };
   const proxied = PROXY_VARS.some((v) => (env[v] ?? "") !== "");
-  const dispatcher: Dispatcher = proxied ? new EnvHttpProxyAgent(base) : new Agent(base);
+  const dispatcher: Dispatcher = proxied
+    ? new (require("undici") as Undici).EnvHttpProxyAgent(base)
+    : new Agent(base);
   return { dispatcher, proxied, close: () => dispatcher.close() };
 }
 
@@ -72,8 +92,9 @@ export interface HttpRequest {
 
 /** One HTTP exchange, no redirects followed, no decoding. */
 export async function httpRequest(agent: HttpAgent, req: HttpRequest): Promise<HttpResponse> {
-  const res = await undiciRequest(req.url, {
-    dispatcher: agent.dispatcher,
+  const res = await apiRequest.call(agent.dispatcher, {
+    origin: req.url.origin,
+    path: `${req.url.pathname}${req.url.search}`,
     method: req.method,
     headers: req.headers,
     ...(req.body === undefined ? {} : { body: req.body }),

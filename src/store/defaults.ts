@@ -5,7 +5,7 @@ import { isAbsolute, join } from "node:path";
 
 /** Options every store operation understands; all optional, defaults in STORE_DEFAULTS. */
 export interface StoreOptions {
-  /** Bytes written between checkpoints (fsync data + record the prefix digest). */
+  /** Bytes written between checkpoints (record the prefix digest; no fsync). */
   readonly checkpointBytes?: number;
   /** A lock whose file has not been refreshed for this long is stale, whoever holds it. */
   readonly lockStaleMs?: number;
@@ -37,9 +37,10 @@ export type ResolvedStoreOptions = Required<StoreOptions>;
 const MIB = 1024 * 1024;
 
 export const STORE_DEFAULTS: Readonly<ResolvedStoreOptions> = Object.freeze({
-  // A checkpoint costs one fsync and a small JSON rename. Every 8 MiB keeps that well under 1%
-  // of a download, and bounds what a power loss can cost a resume (a kill -9 costs nothing:
-  // bytes after the checkpoint are kept and verified by the final digest).
+  // A checkpoint costs a sha256 state copy and a small JSON write + rename, no fsync (resume
+  // re-hashes the prefix it claims; ingest.ts). Every 8 MiB keeps that far under 1% of a
+  // download and lets a resume detect a corrupt prefix early (a kill -9 costs nothing: bytes
+  // after the checkpoint are kept and verified by the final digest).
   checkpointBytes: 8 * MIB,
   // Locks of dead local processes are broken at once (pid check). The age rule is for holders
   // we cannot check: another host on a shared volume, another pid namespace, a reused pid.

@@ -4,7 +4,6 @@
 // files, Docker's config.json, containers' auth.json, in that order; each matching credential is
 // tried in turn until one pulls, as the kubelet does.
 
-import { readFile } from "node:fs/promises";
 import {
   type AuthCredential,
   authJsonSource,
@@ -15,7 +14,6 @@ import {
   FsBlobStore,
   type ImageRecord,
   KimgError,
-  loadManifests,
   loadRegistriesConf,
   normalizeImageName,
   type ProgressEvent,
@@ -27,7 +25,7 @@ import {
   type SecretObject,
   shortDigest,
   staticSource,
-} from "../../index.ts";
+} from "../../pull-api.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
 import { type BarStream, ProgressBars } from "../render/progress-bars.ts";
@@ -78,25 +76,6 @@ export function progressLine(e: ProgressEvent): string | undefined {
   }
 }
 
-/** The Secret-shaped objects of a manifest file (a `List`'s items included). */
-async function loadSecrets(path: string): Promise<SecretObject[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${(e as Error).message}`);
-  }
-  const out: SecretObject[] = [];
-  const add = (v: unknown): void => {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return;
-    const o = v as Record<string, unknown>;
-    if (o.kind === "List" && Array.isArray(o.items)) for (const i of o.items) add(i);
-    else out.push(o as SecretObject);
-  };
-  for (const d of loadManifests(text, path).documents) add(d.document.toJS());
-  return out;
-}
-
 /**
  * The credential sources in order: `--creds`, pull secrets, docker config.json (DOCKER_CONFIG),
  * containers auth.json (REGISTRY_AUTH_FILE), each tagged with the kind the image record shows.
@@ -108,7 +87,11 @@ async function credentialSources(
   const out: { kind: string; source: CredentialProvider }[] = [];
   if (f.creds !== undefined) out.push({ kind: "creds", source: staticSource(f.creds, { host }) });
   const secrets: SecretObject[] = [];
-  for (const p of f.pullSecrets ?? []) secrets.push(...(await loadSecrets(p)));
+  if ((f.pullSecrets ?? []).length > 0) {
+    // Loads `yaml`: only when the flag is given (start-up of a plain pull, performance.md).
+    const { loadSecrets } = await import("./pull-secrets.ts");
+    for (const p of f.pullSecrets ?? []) secrets.push(...(await loadSecrets(p)));
+  }
   if (secrets.length > 0) out.push({ kind: "pull-secret", source: pullSecretsSource(secrets) });
   out.push({ kind: "docker-config", source: dockerConfigSource({ env: f.env, home: f.homedir }) });
   out.push({ kind: "auth-json", source: authJsonSource({ env: f.env, home: f.homedir }) });

@@ -20,7 +20,7 @@
 // The event stream does not announce layers before their download starts, so a layer's line
 // appears at its first event (docker's `Waiting` has no event to come from).
 
-import { isConfigMediaType, type ProgressEvent } from "../../index.ts";
+import { isConfigMediaType, type ProgressEvent } from "../../pull-api.ts";
 import { formatBytes } from "./bytes.ts";
 
 /** Where the block is drawn: a TTY stream (`columns` is read at every redraw). */
