@@ -59,7 +59,9 @@ export type ErrorCode =
   | "CREDENTIAL_HELPER_FAILED" // a docker-credential-<name> program failed, timed out or printed bad output
   // pulls (src/pull/)
   | "ERR_IMAGE_NEVER_PULL" // kubelet: `Container image "<ref>" is not present with pull policy of Never`
-  | "IMAGE_NOT_FOUND"; // no image record of that name in the store ("No such image: <ref>")
+  | "IMAGE_NOT_FOUND" // no image record of that name in the store ("No such image: <ref>")
+  // the kubelet's image manager (src/manager/)
+  | "PULL_QPS_EXCEEDED"; // registryPullQPS throttle: "pull QPS exceeded" (pkg/kubelet/images/helpers.go)
 
 export class KimgError extends Error {
   override readonly name = "KimgError";

@@ -4,6 +4,8 @@
 
 export * from "./core.ts";
 export * from "./credentials/index.ts";
+export * from "./kubelet/index.ts";
+export * from "./manager/index.ts";
 export * from "./manifest/index.ts";
 export * from "./pull/index.ts";
 export * from "./registry/index.ts";

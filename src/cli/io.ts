@@ -66,6 +66,7 @@ export function exitCodeFor(code: string | undefined): number {
       return EXIT.UNAUTHORIZED;
     case "REGISTRY_UNAVAILABLE":
     case "RATE_LIMITED":
+    case "PULL_QPS_EXCEEDED":
     case "REGISTRY_ERROR":
       return EXIT.NETWORK;
     case "DIGEST_MISMATCH":

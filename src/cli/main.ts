@@ -299,6 +299,156 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       })(),
     );
 
+  program
+    .command("run")
+    .description(
+      "run pods' image pulls as a node's kubelet would: events, waiting reasons, back-off, pull secrets",
+    )
+    .argument(
+      "<files...>",
+      "YAML/JSON manifests: Pods, workloads, Secrets, ServiceAccounts (- for stdin)",
+    )
+    .option(
+      "--node-config <file>",
+      "KubeletConfiguration (kubelet.config.k8s.io/v1beta1): pull and verification settings",
+    )
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .option("--always-pull-images", "the AlwaysPullImages admission plugin is enabled")
+    .option("--timeout <duration>", "give up on pods not ready after this long (3s, 90s, 5m)", "5m")
+    .addOption(
+      new Option("--output <format>", "describe-style tables, or JSON lines of events")
+        .choices(["table", "json"])
+        .default("table"),
+    )
+    .option("-n, --namespace <ns>", "namespace of objects without one", "default")
+    .option("--platform <os/arch[/variant]>", "platform to pull from multi-platform images")
+    .option(
+      "--insecure-registry <host[:port]>",
+      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--registries-conf <file>", "containers registries.conf (default as for kimg pull)")
+    .option(
+      "--root-dir <dir>",
+      "the kubelet's root dir, searched first for config.json (default: the store)",
+    )
+    .option(
+      "--image-credential-provider-config <file>",
+      "CredentialProviderConfig (kubelet.config.k8s.io/v1) of exec credential plugins",
+    )
+    .option("--image-credential-provider-bin-dir <dir>", "where the credential plugins are")
+    .action(
+      (
+        files: string[],
+        opts: {
+          nodeConfig?: string;
+          store?: string;
+          alwaysPullImages?: boolean;
+          timeout: string;
+          output: "table" | "json";
+          namespace: string;
+          platform?: string;
+          insecureRegistry: string[];
+          registriesConf?: string;
+          rootDir?: string;
+          imageCredentialProviderConfig?: string;
+          imageCredentialProviderBinDir?: string;
+        },
+      ) =>
+        run(async () => {
+          const { runRun } = await import("./commands/run.ts");
+          return runRun(
+            {
+              files,
+              ...(opts.store !== undefined ? { store: opts.store } : {}),
+              ...(opts.nodeConfig !== undefined ? { nodeConfig: opts.nodeConfig } : {}),
+              alwaysPullImages: opts.alwaysPullImages === true,
+              timeout: opts.timeout,
+              output: opts.output,
+              namespace: opts.namespace,
+              ...(opts.platform !== undefined ? { platform: opts.platform } : {}),
+              insecureHosts: opts.insecureRegistry,
+              ...(opts.registriesConf !== undefined ? { registriesConf: opts.registriesConf } : {}),
+              ...(opts.rootDir !== undefined ? { rootDir: opts.rootDir } : {}),
+              ...(opts.imageCredentialProviderConfig !== undefined
+                ? { credentialProviderConfig: opts.imageCredentialProviderConfig }
+                : {}),
+              ...(opts.imageCredentialProviderBinDir !== undefined
+                ? { credentialProviderBinDir: opts.imageCredentialProviderBinDir }
+                : {}),
+              env: process.env,
+            },
+            io,
+          );
+        })(),
+    );
+
+  program
+    .command("gc")
+    .description(
+      "the kubelet's image garbage collection: remove unused images by age and down to the low threshold",
+    )
+    .option("--high <percent>", "imageGCHighThresholdPercent: usage that triggers GC (default 85)")
+    .option("--low <percent>", "imageGCLowThresholdPercent: usage GC frees down to (default 80)")
+    .option(
+      "--min-age <duration>",
+      "imageMinimumGCAge: keep images first detected more recently (default 2m)",
+    )
+    .option(
+      "--max-age <duration>",
+      "imageMaximumGCAge: remove images unused this long (default 0s: off)",
+    )
+    .option(
+      "--node-config <file>",
+      "KubeletConfiguration (kubelet.config.k8s.io/v1beta1) whose imageGC* settings apply; flags override them",
+    )
+    .option(
+      "--capacity <size>",
+      "image filesystem capacity (10Gi, 500Mi, 2G, 1.5GB); default: the store's filesystem",
+    )
+    .option("--pinned <refs...>", "images never removed (like the runtime's pinned images)")
+    .option("--all-unused", "delete every unused image older than --min-age (DeleteUnusedImages)")
+    .option("--dry-run", "say what would be removed, remove nothing")
+    .option("--json", "one JSON object: the GC report")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action(
+      (opts: {
+        high?: string;
+        low?: string;
+        minAge?: string;
+        maxAge?: string;
+        nodeConfig?: string;
+        capacity?: string;
+        pinned?: string[];
+        allUnused?: boolean;
+        dryRun?: boolean;
+        json?: boolean;
+        store?: string;
+      }) =>
+        run(async () => {
+          const { runGc } = await import("./commands/gc.ts");
+          return runGc(
+            {
+              ...(opts.high !== undefined ? { high: opts.high } : {}),
+              ...(opts.low !== undefined ? { low: opts.low } : {}),
+              ...(opts.minAge !== undefined ? { minAge: opts.minAge } : {}),
+              ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
+              ...(opts.nodeConfig !== undefined ? { nodeConfig: opts.nodeConfig } : {}),
+              ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+              pinned: opts.pinned ?? [],
+              allUnused: opts.allUnused === true,
+              dryRun: opts.dryRun === true,
+              json: opts.json === true,
+              ...(opts.store !== undefined ? { store: opts.store } : {}),
+              env: process.env,
+              homedir: homedir(),
+            },
+            io,
+          );
+        })(),
+    );
+
   return program;
 }
 

@@ -11,6 +11,12 @@ export {
 } from "./fs-blob-store.ts";
 export type { FsckOptions, FsckReport } from "./fsck.ts";
 export {
+  EMPTY_IMAGE_GC_STATE,
+  IMAGE_GC_STATE_FILE,
+  type ImageGCState,
+  ImageGCStateFile,
+} from "./gc-state.ts";
+export {
   type CredentialSource,
   type ImagePlatform,
   type ImageRecord,
@@ -20,6 +26,12 @@ export {
   STORE_VERSION,
 } from "./image-db.ts";
 export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
+export {
+  PullRecordFiles,
+  type PullRecordKind,
+  pullRecordFileName,
+  type StoredPullRecord,
+} from "./pull-records.ts";
 export type * from "./types.ts";
 export {
   blobUsers,

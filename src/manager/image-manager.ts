@@ -1,0 +1,394 @@
+// The kubelet's image manager on one node: EnsureImageExists for a pod's container over kimg's
+// store and pull engine (kubelet.md §5.2–5.7, §6; pkg/kubelet/images/image_manager.go,
+// pkg/kubelet/kuberuntime/kuberuntime_image.go, pkg/kubelet/kubelet_pods.go
+// getPullSecretsForPod, pkg/kubelet/images/pullmanager/image_pull_manager.go).
+//
+// The "runtime" here is kimg itself: the CRI image string goes to pullTryingCredentials (each
+// keyring credential in turn, no anonymous retry), an image's ImageStatus is its record in the
+// store, and its image ref (image id) is the manifest digest. A network failure is reported as
+// the CRI's `RegistryUnavailable` error (cri-api pkg/errors), so the kubelet's classification
+// gives the container the `RegistryUnavailable` waiting reason.
+
+import {
+  type AuthCredential,
+  type CredentialProvider,
+  credentialChain,
+  credentialHash,
+  pullSecretsSource,
+  repositoryOf,
+  type SecretObject,
+} from "../credentials/index.ts";
+import { isKimgError } from "../errors.ts";
+import {
+  alreadyPresentEvent,
+  backOffEvent,
+  backOffWaiting,
+  backoffKey,
+  containerErrorEvent,
+  decodePulledRecord,
+  encodePulledRecord,
+  encodePullIntent,
+  evalCRIPullErr,
+  failedToRetrieveImagePullSecretEvent,
+  ImageBackoff,
+  type ImageError,
+  type ImagePulledRecord,
+  imageNeverPullError,
+  imageNeverPullEvent,
+  invalidImageNameError,
+  invalidImageNameEvent,
+  type KubeletConfiguration,
+  type KubeletEvent,
+  mustAttemptImagePull,
+  type PodPullCredentials,
+  type PullCredentialUsed,
+  previousPullError,
+  pulledEvent,
+  pullFailedEvent,
+  pullingEvent,
+  recordPullIntentFailed,
+  recordSuccessfulPull,
+} from "../kubelet/index.ts";
+import { kubeletAction } from "../policy/index.ts";
+import { type ProgressEvent, pullName, pullTryingCredentials } from "../pull/index.ts";
+import { applyDefaultImageTag } from "../ref/index.ts";
+import type { RegistriesConf } from "../registry/index.ts";
+import { type FsBlobStore, PullRecordFiles } from "../store/index.ts";
+import type { NamespacedSecret, NodePod, PodContainer } from "./pods.ts";
+import { ImagePuller } from "./puller.ts";
+
+/** One event as `kubectl describe` lists it: on the pod, or on one of its containers. */
+export interface RecordedEvent extends KubeletEvent {
+  /** `namespace/name` of the pod. */
+  readonly pod: string;
+  readonly podUID: string;
+  /** The container (absent for pod-level events such as FailedToRetrieveImagePullSecret). */
+  readonly container?: string;
+  /** `spec.containers{name}` as the kubelet's object reference gives it. */
+  readonly fieldPath?: string;
+  /** ms since the epoch (the manager's clock). */
+  readonly time: number;
+}
+
+export interface ImageManagerOptions {
+  readonly store: FsBlobStore;
+  readonly config: KubeletConfiguration;
+  /** Secrets the pods may name (the pod's namespace is searched). */
+  readonly secrets?: readonly NamespacedSecret[];
+  /** Node-level credential providers after the pod's secrets: node config.json, plugins. */
+  readonly nodeCredentials?: readonly CredentialProvider[];
+  /** The clock, ms. Default Date.now. */
+  readonly now?: () => number;
+  readonly onEvent?: (e: RecordedEvent) => void;
+  readonly onProgress?: (pod: NodePod, container: PodContainer, e: ProgressEvent) => void;
+  /** Pull engine settings. */
+  readonly platform?: string;
+  readonly jobs?: number;
+  readonly insecureHosts?: readonly string[];
+  readonly registriesConf?: RegistriesConf;
+  readonly retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+}
+
+export type EnsureResult =
+  | { readonly ok: true; readonly imageRef: string; readonly pulled: boolean }
+  | { readonly ok: false; readonly error: ImageError };
+
+const KEY_OF = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+
+export class ImageManager {
+  readonly backoff = new ImageBackoff();
+  readonly puller: ImagePuller;
+  readonly records: PullRecordFiles;
+  readonly #opts: ImageManagerOptions;
+  readonly #now: () => number;
+  readonly #secrets: Map<string, NamespacedSecret>;
+  /** In-flight pull intents per raw image (the kubelet's intentCounters). */
+  readonly #intents = new Map<string, number>();
+
+  constructor(opts: ImageManagerOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    const c = opts.config;
+    this.puller = new ImagePuller({
+      serialize: c.serializeImagePulls,
+      ...(c.maxParallelImagePulls !== undefined ? { maxParallel: c.maxParallelImagePulls } : {}),
+      qps: c.registryPullQPS,
+      burst: c.registryBurst,
+      now: this.#now,
+    });
+    this.records = new PullRecordFiles(opts.store.root);
+    this.#secrets = new Map((opts.secrets ?? []).map((s) => [KEY_OF(s), s]));
+  }
+
+  #emit(pod: NodePod, container: PodContainer | undefined, e: KubeletEvent): void {
+    this.#opts.onEvent?.({
+      ...e,
+      pod: `${pod.namespace}/${pod.name}`,
+      podUID: pod.uid,
+      ...(container !== undefined
+        ? { container: container.name, fieldPath: fieldPathOf(container) }
+        : {}),
+      time: this.#now(),
+    });
+  }
+
+  /**
+   * getPullSecretsForPod: the pod's imagePullSecrets found in its namespace (empty names
+   * skipped); the missing ones named in one FailedToRetrieveImagePullSecret event.
+   */
+  pullSecretsForPod(pod: NodePod): SecretObject[] {
+    const found: SecretObject[] = [];
+    const missing: string[] = [];
+    for (const name of pod.imagePullSecrets) {
+      if (name === "") continue;
+      const s = this.#secrets.get(`${pod.namespace}/${name}`);
+      if (s === undefined) missing.push(name);
+      else found.push(s.object as SecretObject);
+    }
+    if (missing.length > 0)
+      this.#emit(pod, undefined, failedToRetrieveImagePullSecretEvent(missing));
+    return found;
+  }
+
+  /** EnsureImageExists (kubelet.md §5.3), with kuberuntime's `Error: <ErrName>` on failure. */
+  async ensureImageExists(
+    pod: NodePod,
+    container: PodContainer,
+    pullSecrets: readonly SecretObject[],
+  ): Promise<EnsureResult> {
+    const r = await this.#ensure(pod, container, pullSecrets);
+    if (!r.ok) this.#emit(pod, container, containerErrorEvent(r.error.error));
+    return r;
+  }
+
+  async #ensure(
+    pod: NodePod,
+    container: PodContainer,
+    pullSecrets: readonly SecretObject[],
+  ): Promise<EnsureResult> {
+    const requested = container.image;
+    const policy = container.imagePullPolicy;
+    // 1. applyDefaultImageTag.
+    let image: string;
+    try {
+      image = applyDefaultImageTag(requested);
+    } catch (e) {
+      const text = e instanceof Error ? e.message : String(e);
+      this.#emit(pod, container, invalidImageNameEvent(requested, text));
+      return { ok: false, error: invalidImageNameError(requested, text) };
+    }
+    const store = this.#opts.store;
+    const name = pullName(image);
+
+    // 2. Precheck: Always skips the lookup.
+    const record =
+      policy === "IfNotPresent" || policy === "Never" ? await store.getImage(name) : undefined;
+    const imageRef = record?.manifestDigest ?? "";
+
+    // Keyring (lazy, memoized): pod secrets, then node credentials.
+    let keyring: ReturnType<typeof credentialChain> | undefined;
+    const chain = () => {
+      keyring ??= credentialChain([
+        ...(pullSecrets.length > 0 ? [pullSecretsSource(pullSecrets)] : []),
+        ...(this.#opts.nodeCredentials ?? []),
+      ]);
+      return keyring;
+    };
+    const repo = repositoryOf(image);
+
+    // 3. Present.
+    const gate = this.#opts.config.ensureSecretPulledImages;
+    if (imageRef !== "") {
+      if (!gate) {
+        if (kubeletAction(policy, true) === "use-local") {
+          await store.markImageUsed(name);
+          this.#emit(pod, container, alreadyPresentEvent(requested, false));
+          return { ok: true, imageRef, pulled: false };
+        }
+      } else {
+        let pulledRecord: ImagePulledRecord | undefined;
+        let recordError: string | undefined;
+        try {
+          const raw = await this.records.read("pulled", imageRef);
+          pulledRecord = raw === undefined ? undefined : decodePulledRecord(raw);
+        } catch (e) {
+          recordError = e instanceof Error ? e.message : String(e);
+        }
+        const podCreds = async (): Promise<PodPullCredentials> => {
+          const creds = await chain().lookupAll(repo);
+          return {
+            secrets: creds.flatMap((c) =>
+              c.origin.kind === "secret"
+                ? [
+                    {
+                      uid: c.origin.uid ?? "",
+                      namespace: c.origin.namespace,
+                      name: c.origin.name,
+                      credentialHash: credentialHash(c),
+                    },
+                  ]
+                : [],
+            ),
+          };
+        };
+        const computed = await podCreds();
+        const decision = mustAttemptImagePull({
+          image: requested,
+          imageRef,
+          pulledRecord: pulledRecord ?? null,
+          ...(recordError !== undefined ? { recordError } : {}),
+          intentExists:
+            (this.#intents.get(requested) ?? 0) > 0 ||
+            (await this.records.exists("pulling", requested)),
+          podCredentials: computed,
+          policy:
+            this.#opts.config.imagePullCredentialsVerificationPolicy ??
+            "NeverVerifyPreloadedImages",
+          allowlist: this.#opts.config.preloadedImagesVerificationAllowlist,
+          now: this.#now(),
+        });
+        if (decision.updatedRecord !== undefined) {
+          await this.records.write("pulled", imageRef, encodePulledRecord(decision.updatedRecord));
+        }
+        if (!decision.pull) {
+          await store.markImageUsed(name);
+          this.#emit(pod, container, alreadyPresentEvent(requested, true));
+          return { ok: true, imageRef, pulled: false };
+        }
+      }
+    }
+
+    // 4. A pull is required; Never never pulls (present-but-not-accessible says the same as absent).
+    if (policy === "Never") {
+      this.#emit(pod, container, imageNeverPullEvent(requested));
+      return { ok: false, error: imageNeverPullError(requested) };
+    }
+
+    // 6. pullImage.
+    const key = backoffKey(pod.uid, requested);
+    if (gate) {
+      try {
+        this.#intents.set(requested, (this.#intents.get(requested) ?? 0) + 1);
+        await this.records.write("pulling", requested, encodePullIntent({ image: requested }));
+      } catch (e) {
+        this.#releaseIntent(requested);
+        return {
+          ok: false,
+          error: recordPullIntentFailed(requested, e instanceof Error ? e.message : String(e)),
+        };
+      }
+    }
+    try {
+      const now = this.#now();
+      if (this.backoff.isInBackOffSinceUpdate(key, now)) {
+        this.#emit(pod, container, backOffEvent(requested));
+        return { ok: false, error: backOffWaiting(requested, this.backoff.previousError(key)) };
+      }
+      this.backoff.forgetPreviousError(key);
+      this.#emit(pod, container, pullingEvent(requested));
+      const started = this.#now();
+      let used: AuthCredential | undefined;
+      try {
+        // Identical pulls (same image, same pull secrets) share one download.
+        const pullKey = `${image}\u0000${pod.namespace}\u0000${pod.imagePullSecrets.join(",")}`;
+        const r = await this.puller.pull(pullKey, () =>
+          pullTryingCredentials(image, "Always", {
+            store,
+            candidates: {
+              lookupAll: (rp, signal) => chain().lookupAll(rp, signal),
+            },
+            describe: (c: AuthCredential) => {
+              used = c;
+              return { kind: c.origin.kind === "secret" ? "pull-secret" : "node" };
+            },
+            otherHosts: chain(),
+            ...(this.#opts.platform !== undefined ? { platform: this.#opts.platform } : {}),
+            ...(this.#opts.jobs !== undefined ? { jobs: this.#opts.jobs } : {}),
+            ...(this.#opts.insecureHosts !== undefined
+              ? { insecureHosts: this.#opts.insecureHosts }
+              : {}),
+            ...(this.#opts.registriesConf !== undefined
+              ? { registriesConf: this.#opts.registriesConf }
+              : {}),
+            ...(this.#opts.retry !== undefined ? { retry: this.#opts.retry } : {}),
+            ...(this.#opts.onProgress !== undefined
+              ? { onProgress: (e: ProgressEvent) => this.#opts.onProgress?.(pod, container, e) }
+              : {}),
+          }),
+        );
+        const pulled = r.value;
+        const ref = pulled.action === "pull" ? pulled.image.digest : pulled.record.manifestDigest;
+        const size = pulled.action === "pull" ? pulled.image.size : pulled.record.size;
+        this.#emit(pod, container, pulledEvent(requested, r.pullMs, this.#now() - started, size));
+        this.backoff.gc(this.#now());
+        if (gate) await this.#recordPulled(ref, requested, used);
+        return { ok: true, imageRef: ref, pulled: true };
+      } catch (e) {
+        const text = runtimeErrorText(e);
+        this.#emit(pod, container, pullFailedEvent(requested, text));
+        this.backoff.next(key, this.#now());
+        const err = evalCRIPullErr(requested, text);
+        this.backoff.setPreviousError(key, previousPullError(err));
+        return { ok: false, error: err };
+      }
+    } finally {
+      if (gate) await this.#releaseIntentFile(requested);
+    }
+  }
+
+  async #recordPulled(imageRef: string, image: string, used: AuthCredential | undefined) {
+    let current: ImagePulledRecord | undefined;
+    try {
+      const raw = await this.records.read("pulled", imageRef);
+      current = raw === undefined ? undefined : decodePulledRecord(raw);
+    } catch {
+      current = undefined;
+    }
+    const credential: PullCredentialUsed =
+      used !== undefined && used.origin.kind === "secret"
+        ? {
+            kind: "secret",
+            uid: used.origin.uid ?? "",
+            namespace: used.origin.namespace,
+            name: used.origin.name,
+            credentialHash: credentialHash(used),
+          }
+        : used !== undefined && used.origin.kind === "serviceAccountToken"
+          ? {
+              kind: "serviceAccount",
+              uid: used.origin.uid,
+              namespace: used.origin.namespace,
+              name: used.origin.name,
+            }
+          : { kind: "node" };
+    const u = recordSuccessfulPull(current, { imageRef, image, credential, now: this.#now() });
+    if (u.changed) await this.records.write("pulled", imageRef, encodePulledRecord(u.record));
+  }
+
+  #releaseIntent(image: string): boolean {
+    const n = (this.#intents.get(image) ?? 1) - 1;
+    if (n <= 0) {
+      this.#intents.delete(image);
+      return true;
+    }
+    this.#intents.set(image, n);
+    return false;
+  }
+
+  async #releaseIntentFile(image: string): Promise<void> {
+    if (this.#releaseIntent(image)) await this.records.delete("pulling", image).catch(() => false);
+  }
+}
+
+/** `spec.containers{name}`: the field path of the kubelet's container object reference. */
+function fieldPathOf(c: PodContainer): string {
+  const list = c.fieldPath.startsWith("spec.initContainers") ? "initContainers" : "containers";
+  return `spec.${list}{${c.name}}`;
+}
+
+/** The runtime's error text for a failed pull; network failures as CRI's RegistryUnavailable. */
+function runtimeErrorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (isKimgError(e, "REGISTRY_UNAVAILABLE")) return `RegistryUnavailable: ${msg}`;
+  return msg;
+}

@@ -1,0 +1,123 @@
+// runPods(): the image side of a node's pod workers, until every image is ready or time runs out.
+// Per pod, as the kubelet's SyncPod does (pkg/kubelet/kuberuntime/kuberuntime_manager.go):
+// the pull secrets are fetched once per sync (getPullSecretsForPod); init containers one at a
+// time, in order, a failure ending the sync; then every regular container in order, each
+// attempted even when an earlier one failed (SyncPod's `start` results are only collected).
+// A sync that left a container waiting is retried after the pod worker's back-off period
+// (10 s: pkg/kubelet/pod_workers.go backOffPeriod; kimg leaves out its jitter so runs are
+// repeatable), where the image back-off decides between a new pull and `BackOff`.
+// Pods sync in parallel; the image manager's puller bounds the pulls themselves.
+
+import { defaultWaitingState, type WaitingState, waitingState } from "../kubelet/index.ts";
+import type { ImageManager } from "./image-manager.ts";
+import type { NodePod, PodContainer } from "./pods.ts";
+
+/** The pod worker's retry period after a failed sync (pod_workers.go backOffPeriod). */
+export const POD_RESYNC_ON_ERROR_MS = 10_000;
+
+export interface ContainerImageStatus {
+  readonly name: string;
+  readonly image: string;
+  readonly init: boolean;
+  /** The image ref (image id) once the image is ready. */
+  readonly imageRef?: string;
+  /** Present while the image is not ready. */
+  readonly waiting?: WaitingState;
+}
+
+export interface PodImageStatus {
+  readonly pod: NodePod;
+  readonly containers: readonly ContainerImageStatus[];
+  /** Every container's image is ready. */
+  readonly ready: boolean;
+  /** Syncs run for this pod. */
+  readonly syncs: number;
+}
+
+export interface RunPodsOptions {
+  readonly manager: ImageManager;
+  readonly pods: readonly NodePod[];
+  /** Give up on a pod this long after the start. */
+  readonly timeoutMs: number;
+  /** The clock, ms. Default Date.now. */
+  readonly now?: () => number;
+  /** Waits `ms` (a fake clock advances instead). Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Default POD_RESYNC_ON_ERROR_MS. */
+  readonly resyncMs?: number;
+  /** Called after each sync of a pod. */
+  readonly onSync?: (status: PodImageStatus) => void;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runPods(opts: RunPodsOptions): Promise<PodImageStatus[]> {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? realSleep;
+  const deadline = now() + opts.timeoutMs;
+  const resync = opts.resyncMs ?? POD_RESYNC_ON_ERROR_MS;
+  return Promise.all(
+    opts.pods.map((pod) => runPod(pod, opts.manager, now, sleep, deadline, resync, opts.onSync)),
+  );
+}
+
+async function runPod(
+  pod: NodePod,
+  manager: ImageManager,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+  deadline: number,
+  resync: number,
+  onSync: ((s: PodImageStatus) => void) | undefined,
+): Promise<PodImageStatus> {
+  const hasInit = pod.initContainers.length > 0;
+  const initial = defaultWaitingState(hasInit);
+  const state = new Map<PodContainer, { imageRef?: string; waiting?: WaitingState }>();
+  for (const c of [...pod.initContainers, ...pod.containers]) state.set(c, { waiting: initial });
+  let syncs = 0;
+  const snapshot = (): PodImageStatus => {
+    const containers = [...state.entries()].map(([c, s]) => ({
+      name: c.name,
+      image: c.image,
+      init: pod.initContainers.includes(c),
+      ...(s.imageRef !== undefined ? { imageRef: s.imageRef } : {}),
+      ...(s.waiting !== undefined ? { waiting: s.waiting } : {}),
+    }));
+    return { pod, containers, ready: containers.every((c) => c.imageRef !== undefined), syncs };
+  };
+
+  for (;;) {
+    syncs++;
+    const secrets = manager.pullSecretsForPod(pod);
+    let initFailed = false;
+    for (const c of pod.initContainers) {
+      if (state.get(c)?.imageRef !== undefined) continue;
+      const r = await manager.ensureImageExists(pod, c, secrets);
+      if (r.ok) state.set(c, { imageRef: r.imageRef });
+      else {
+        state.set(c, { waiting: waitingState(r.error.error, r.error.message) });
+        initFailed = true;
+        break;
+      }
+    }
+    if (!initFailed) {
+      for (const c of pod.containers) {
+        if (state.get(c)?.imageRef !== undefined) continue;
+        const r = await manager.ensureImageExists(pod, c, secrets);
+        state.set(
+          c,
+          r.ok
+            ? { imageRef: r.imageRef }
+            : { waiting: waitingState(r.error.error, r.error.message) },
+        );
+      }
+    }
+    const s = snapshot();
+    onSync?.(s);
+    if (s.ready) return s;
+    const left = deadline - now();
+    if (left <= 0) return s;
+    await sleep(Math.min(resync, left));
+    if (deadline - now() <= 0) return snapshot();
+  }
+}
