@@ -266,24 +266,26 @@ describe("two pulls of one image at once download each blob once", { timeout: 60
     const from = Number(/^bytes=(\d+)-$/.exec(forLayer[1]?.range ?? "")?.[1]);
     assert.ok(from > 0 && from <= layer.size / 2, `resumed from ${from}`);
     assert.equal(forLayer[1]?.bytes, layer.size - from);
-    // Every blob came from the start once, except one the killed pull had started but not yet
-    // written a byte of (nothing on disk to resume: the survivor fetches it whole, after the
-    // killed one's incomplete GET); what it had on disk was resumed with a Range request.
+    // Every blob came from the start once, except those the killed pull was fetching beside the
+    // layer (at most jobs − 1 = 2) without a byte of them on disk yet: nothing to resume, so the
+    // survivor fetches them whole. (What the proxy passed on is no measure of what the killed
+    // pull had written: up to megabytes sit in socket buffers.) What was on disk was resumed
+    // with a Range request.
     const log = blobGets(await reg.settledAccessLog());
     assert.deepEqual([...log.keys()].sort(), wantBlobs());
+    let refetched = 0;
     for (const dg of wantBlobs()) {
       const rs = gets.filter((r) => r.path.endsWith(dg));
       const whole = rs.filter((r) => r.range === undefined);
       assert.ok(whole.length >= 1 && whole.length <= 2, `${dg}: ${whole.length} whole GETs`);
-      const complete = whole[whole.length - 1]?.bytes ?? 0;
-      for (const w of whole.slice(0, -1)) {
-        assert.ok(w.bytes < complete, `${dg}: fetched whole twice (${w.bytes} of ${complete})`);
-      }
+      if (dg === layer.digest) assert.equal(whole.length, 1, "the killed layer is resumed");
+      refetched += whole.length - 1;
       for (const r of rs.filter((x) => x.range !== undefined)) {
         assert.match(r.range ?? "", /^bytes=[1-9]\d*-$/, dg);
       }
       assert.equal(log.get(dg), rs.length, dg);
     }
+    assert.ok(refetched <= 2, `${refetched} blobs fetched whole twice`);
     await checkStore(dir, ref);
   });
 });
