@@ -4,6 +4,8 @@
 // pods sharing one download.
 
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
   defaultKubeletConfiguration,
@@ -287,6 +289,89 @@ describe("ImageManager against real registries", { timeout: 180_000 }, () => {
     assert.equal(s.containers[0]?.waiting?.reason, "ErrImagePull");
     assert.match(s.containers[0]?.waiting?.message ?? "", /manifest unknown|not found/);
     assert.equal(s.syncs, 8);
+  });
+
+  it("a flaky registry (503 while down) drives the back-off; the pull succeeds once it is up", async () => {
+    let t = Date.UTC(2026, 10, 28, 13, 0, 0);
+    const t0 = t;
+    const down = () => t - t0 < 35_000;
+    let refused = 0;
+    // A forwarding proxy in front of the real registry that answers 503 while "down".
+    const proxy = http.createServer((req, res) => {
+      if (down()) {
+        refused++;
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end('{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}');
+        return;
+      }
+      const up = http.request(
+        {
+          host: "127.0.0.1",
+          port: pub.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((ok) => proxy.listen(0, "127.0.0.1", ok));
+    try {
+      const host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const image = `${host}/library/tool:1.0`;
+      const input = podsFromObjects([{ value: pod("default", "flaky", image, "IfNotPresent") }]);
+      const store = await FsBlobStore.open(storeDir());
+      const events: RecordedEvent[] = [];
+      const manager = new ImageManager({
+        store,
+        config: defaultKubeletConfiguration(),
+        now: () => t,
+        retry: { attempts: 1 },
+        onEvent: (e) => events.push(e),
+      });
+      const [s] = await runPods({
+        manager,
+        pods: input.pods,
+        timeoutMs: 120_000,
+        now: () => t,
+        sleep: async (ms) => {
+          t += ms;
+        },
+      });
+      assert.equal(s?.ready, true);
+      assert.ok(refused >= 3);
+      const seq = events
+        .filter((e) => !e.message.startsWith("Error:"))
+        .map((e) => `${(e.time - t0) / 1000}:${e.reason}`);
+      // Failures at 0, 10 and 30 s (back-off 10 → 20 → 40 s); up from 35 s; the next pull is due
+      // at 70 s, BackOff until then.
+      assert.deepEqual(seq, [
+        "0:Pulling",
+        "0:Failed",
+        "10:Pulling",
+        "10:Failed",
+        "20:BackOff",
+        "30:Pulling",
+        "30:Failed",
+        "40:BackOff",
+        "50:BackOff",
+        "60:BackOff",
+        "70:Pulling",
+        "70:Pulled",
+      ]);
+      // A registry that answers 503 is "unavailable": the CRI's RegistryUnavailable reason.
+      const failed = events.find((e) => e.reason === "Failed" && !e.message.startsWith("Error:"));
+      assert.match(failed?.message ?? "", /: RegistryUnavailable: /);
+      assert.ok(events.some((e) => e.message === "Error: RegistryUnavailable"));
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((ok) => proxy.close(ok));
+    }
   });
 
   it("ImagePullBackOff's waiting message carries the previous error", async () => {
