@@ -87,6 +87,8 @@ export interface ImageManagerOptions {
   readonly insecureHosts?: readonly string[];
   readonly registriesConf?: RegistriesConf;
   readonly retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Aborts pulls in flight (and their retries), e.g. when `kimg run --timeout` runs out. */
+  readonly signal?: AbortSignal;
 }
 
 export type EnsureResult =
@@ -104,6 +106,12 @@ export class ImageManager {
   readonly #secrets: Map<string, NamespacedSecret>;
   /** In-flight pull intents per raw image (the kubelet's intentCounters). */
   readonly #intents = new Map<string, number>();
+  /**
+   * Pulled-record updates per image ref, one at a time: two pods whose pulls of one image end
+   * together must not both read the old record and write over each other's credentials
+   * (upstream serializes them with per-imageRef locks, image_pull_manager.go pulledAccessors).
+   */
+  readonly #recordUpdates = new Map<string, Promise<void>>();
 
   constructor(opts: ImageManagerOptions) {
     this.#opts = opts;
@@ -287,12 +295,14 @@ export class ImageManager {
       this.backoff.forgetPreviousError(key);
       this.#emit(pod, container, pullingEvent(requested));
       const started = this.#now();
-      let used: AuthCredential | undefined;
       try {
-        // Identical pulls (same image, same pull secrets) share one download.
+        // Identical pulls (same image, same pull secrets) share one download. The credential
+        // that won travels with the shared result: a request that joined the pull must record
+        // the same secret, not "no credential" (which would mean nodePodsAccessible).
         const pullKey = `${image}\u0000${pod.namespace}\u0000${pod.imagePullSecrets.join(",")}`;
-        const r = await this.puller.pull(pullKey, () =>
-          pullTryingCredentials(image, "Always", {
+        const r = await this.puller.pull(pullKey, async () => {
+          let used: AuthCredential | undefined;
+          const pulled = await pullTryingCredentials(image, "Always", {
             store,
             candidates: {
               lookupAll: (rp, signal) => chain().lookupAll(rp, signal),
@@ -311,12 +321,14 @@ export class ImageManager {
               ? { registriesConf: this.#opts.registriesConf }
               : {}),
             ...(this.#opts.retry !== undefined ? { retry: this.#opts.retry } : {}),
+            ...(this.#opts.signal !== undefined ? { signal: this.#opts.signal } : {}),
             ...(this.#opts.onProgress !== undefined
               ? { onProgress: (e: ProgressEvent) => this.#opts.onProgress?.(pod, container, e) }
               : {}),
-          }),
-        );
-        const pulled = r.value;
+          });
+          return { pulled, used };
+        });
+        const { pulled, used } = r.value;
         const ref = pulled.action === "pull" ? pulled.image.digest : pulled.record.manifestDigest;
         const size = pulled.action === "pull" ? pulled.image.size : pulled.record.size;
         this.#emit(pod, container, pulledEvent(requested, r.pullMs, this.#now() - started, size));
@@ -336,7 +348,18 @@ export class ImageManager {
     }
   }
 
-  async #recordPulled(imageRef: string, image: string, used: AuthCredential | undefined) {
+  #recordPulled(imageRef: string, image: string, used: AuthCredential | undefined): Promise<void> {
+    const prev = this.#recordUpdates.get(imageRef) ?? Promise.resolve();
+    const next = prev.then(() => this.#writePulledRecord(imageRef, image, used));
+    const tail = next.catch(() => undefined);
+    this.#recordUpdates.set(imageRef, tail);
+    void tail.then(() => {
+      if (this.#recordUpdates.get(imageRef) === tail) this.#recordUpdates.delete(imageRef);
+    });
+    return next;
+  }
+
+  async #writePulledRecord(imageRef: string, image: string, used: AuthCredential | undefined) {
     let current: ImagePulledRecord | undefined;
     try {
       const raw = await this.records.read("pulled", imageRef);

@@ -238,8 +238,22 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
         "--image-credential-provider-config needs --image-credential-provider-bin-dir",
       );
     }
-    const objs = await objectsOf(f.credentialProviderConfig, io);
-    const pluginConfig = loadCredentialProviderConfig(objs[0]?.value);
+    const cpPath = f.credentialProviderConfig;
+    const objs = await objectsOf(cpPath, io);
+    if (objs.length !== 1) {
+      throw new KimgError(
+        "INPUT_INVALID",
+        `${cpPath}: expected one CredentialProviderConfig document, found ${objs.length}`,
+      );
+    }
+    let pluginConfig: ReturnType<typeof loadCredentialProviderConfig>;
+    try {
+      pluginConfig = loadCredentialProviderConfig(objs[0]?.value);
+    } catch (e) {
+      // Say which file, as for --node-config.
+      if (e instanceof KimgError) throw new KimgError("INPUT_INVALID", `${cpPath}: ${e.message}`);
+      throw e;
+    }
     nodeCredentials.push(
       await credentialProviderPlugins(pluginConfig, {
         binDir: f.credentialProviderBinDir,
@@ -254,11 +268,25 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
     home,
   });
 
+  // A pull in flight when --timeout runs out is cancelled, so the run ends on time (the pull
+  // engine's own retries of a dead registry would otherwise take ~15 s more); the kubelet's
+  // equivalent is the CRI call's deadline (`context deadline exceeded`). Node timers hold at
+  // most 2^31-1 ms (~24.8 days): a longer timeout leaves pulls uncancelled.
+  let deadline: AbortController | undefined;
+  if (timeoutMs <= 2 ** 31 - 1) {
+    const c = new AbortController();
+    setTimeout(
+      () => c.abort(new Error(`context deadline exceeded (kimg run --timeout ${f.timeout})`)),
+      timeoutMs,
+    ).unref();
+    deadline = c;
+  }
   const events: RecordedEvent[] = [];
   const json = f.output === "json";
   const manager = new ImageManager({
     store,
     config,
+    ...(deadline !== undefined ? { signal: deadline.signal } : {}),
     secrets: input.secrets,
     nodeCredentials,
     insecureHosts: f.insecureHosts,
