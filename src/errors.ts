@@ -33,7 +33,7 @@ export type ErrorCode =
   | "INVALID_PLATFORM" // a platform specifier containerd's platforms.Parse rejects
   | "PLATFORM_NOT_FOUND" // no entry of an index matches the wanted platform
   | "LAYER_COUNT_MISMATCH" // manifest layers and config rootfs.diff_ids differ in number
-  | "UNSAFE_PATH" // a digest that would not be a safe file-name segment (CVE-2024-3727)
+  | "UNSAFE_PATH" // a digest that would not be a safe file-name segment (CVE-2024-3727), or a hostile layer entry
   // local store (src/store/)
   | "DIGEST_MISMATCH" // content hashed to another digest than the descriptor's; the data is deleted
   | "SIZE_MISMATCH" // content longer (deleted) or shorter (kept for resume) than the descriptor's size
@@ -60,6 +60,9 @@ export type ErrorCode =
   // pulls (src/pull/)
   | "ERR_IMAGE_NEVER_PULL" // kubelet: `Container image "<ref>" is not present with pull policy of Never`
   | "IMAGE_NOT_FOUND" // no image record of that name in the store ("No such image: <ref>")
+  // unpacking layers into a root filesystem (src/unpack/); UNSAFE_PATH above for hostile entries
+  | "UNPACK_LIMIT" // --max-size / --max-files exceeded while streaming (decompression bombs)
+  | "LAYER_INVALID" // a layer that is not a (gzip/zstd) tar, or has an entry kimg cannot apply
   // the kubelet's image manager (src/manager/)
   | "PULL_QPS_EXCEEDED"; // registryPullQPS throttle: "pull QPS exceeded" (pkg/kubelet/images/helpers.go)
 

@@ -10,3 +10,4 @@ export * from "./manifest/index.ts";
 export * from "./pull/index.ts";
 export * from "./registry/index.ts";
 export * from "./store/index.ts";
+export * from "./unpack/index.ts";

@@ -45,13 +45,29 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "pull",
     "node:*",
   ],
-  index: ["core", "credentials", "manifest", "store", "registry", "pull", "kubelet", "manager"],
+  // I/O: layers → a root filesystem (tar-stream, fzstd for zstd on Node without zlib zstd);
+  // unpackImage reads a stored image through pull's inspectImage.
+  unpack: ["errors", "ref", "oci", "store", "pull", "node:*", "tar-stream", "fzstd"],
+  index: [
+    "core",
+    "credentials",
+    "manifest",
+    "store",
+    "registry",
+    "pull",
+    "kubelet",
+    "manager",
+    "unpack",
+  ],
   // index minus manifest (no `yaml`): the narrow entry `kimg pull`/`images`/`rmi` import, so a
   // pull's start-up does not load the manifest parser (docs/performance.md "Pulling").
   "pull-api": ["core", "credentials", "store", "registry", "pull"],
   // Front ends: the public API only (index; core or pull-api, both without manifests), their
   // own files and their libraries.
-  cli: ["index", "core", "pull-api", "cli", "commander", "node:*"],
+  cli: ["index", "core", "pull-api", "cli", "server", "commander", "node:*"],
+  // Front end: `kimg ui`'s HTTP server (node:http only) and JSON API over the public API; the
+  // CLI starts it (`kimg ui`).
+  server: ["index", "core", "server", "node:*"],
 };
 
 /** Layers that may not touch the outside world (manifest takes text and returns results). */

@@ -77,6 +77,8 @@ export function exitCodeFor(code: string | undefined): number {
     case "LAYER_COUNT_MISMATCH":
     case "UNSUPPORTED_MEDIA_TYPE":
     case "UNSAFE_PATH":
+    case "UNPACK_LIMIT":
+    case "LAYER_INVALID":
     case "STORE_CORRUPT":
       return EXIT.VERIFY;
     default:

@@ -449,6 +449,120 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         })(),
     );
 
+  program
+    .command("unpack")
+    .description(
+      "unpack an image's layers into a root filesystem directory, atomically (pulls it first when absent)",
+    )
+    .argument("<ref>", "image reference (or a stored manifest digest)")
+    .argument("<dir>", "target directory: must not exist or be empty, unless --force")
+    .option("--platform <os/arch[/variant]>", "platform to pull and unpack")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .option("--force", "replace DIR when it exists and is not empty")
+    .option("--max-size <size>", "refuse layers whose files hold more than this (default 64Gi)")
+    .option("--max-files <n>", "refuse layers with more tar entries than this (default 1000000)")
+    .option(
+      "--insecure-registry <host[:port]>",
+      "as for kimg pull, when the image has to be pulled (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--json", "one JSON object: the unpack report")
+    .action(
+      (
+        ref: string,
+        dir: string,
+        opts: {
+          platform?: string;
+          store?: string;
+          force?: boolean;
+          maxSize?: string;
+          maxFiles?: string;
+          insecureRegistry: string[];
+          json?: boolean;
+        },
+      ) =>
+        run(async () => {
+          const { runUnpack } = await import("./commands/unpack.ts");
+          // SIGINT/SIGTERM: stop, delete the temp directory, leave no DIR behind.
+          const ac = new AbortController();
+          const stop = (): void => ac.abort(new Error("interrupted"));
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+          try {
+            return await runUnpack(
+              ref,
+              dir,
+              {
+                ...(opts.platform !== undefined ? { platform: opts.platform } : {}),
+                ...(opts.store !== undefined ? { store: opts.store } : {}),
+                force: opts.force === true,
+                ...(opts.maxSize !== undefined ? { maxSize: opts.maxSize } : {}),
+                ...(opts.maxFiles !== undefined ? { maxFiles: opts.maxFiles } : {}),
+                json: opts.json === true,
+                insecureHosts: opts.insecureRegistry,
+                isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,
+                env: process.env,
+                homedir: homedir(),
+                signal: ac.signal,
+              },
+              io,
+            );
+          } finally {
+            process.removeListener("SIGINT", stop);
+            process.removeListener("SIGTERM", stop);
+          }
+        })(),
+    );
+
+  program
+    .command("ui")
+    .description(
+      "the web UI: references, pull policy, manifests, the store's images and live pulls (loopback only)",
+    )
+    .option("--port <n>", "port to listen on (0: any free port)", "7861")
+    .option("--host <addr>", "address to listen on (default 127.0.0.1; others only when given)")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .option("--open", "open the page in the desktop's browser")
+    .option(
+      "--insecure-registry <host[:port]>",
+      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--registries-conf <file>", "containers registries.conf (default as for kimg pull)")
+    .action(
+      (opts: {
+        port: string;
+        host?: string;
+        store?: string;
+        open?: boolean;
+        insecureRegistry: string[];
+        registriesConf?: string;
+      }) =>
+        run(async () => {
+          const { runUi } = await import("./commands/ui.ts");
+          const port = Number(opts.port);
+          if (!Number.isSafeInteger(port) || port < 0 || port > 65535) {
+            io.stderr.write(`kimg ui: --port must be 0…65535, got ${opts.port}\n`);
+            return EXIT.UNREADABLE;
+          }
+          return runUi(
+            {
+              port,
+              ...(opts.host !== undefined ? { host: opts.host } : {}),
+              ...(opts.store !== undefined ? { store: opts.store } : {}),
+              open: opts.open === true,
+              insecureHosts: opts.insecureRegistry,
+              ...(opts.registriesConf !== undefined ? { registriesConf: opts.registriesConf } : {}),
+              env: process.env,
+              homedir: homedir(),
+            },
+            io,
+          );
+        })(),
+    );
+
   return program;
 }
 

@@ -1,5 +1,6 @@
 // Test harness: owns building test images as OCI image layouts on disk, with real content:
-// gzip (or plain) tar layers made with tar-stream (files, dirs, symlinks, hardlinks, sized
+// gzip (or plain) tar layers made with tar-stream (files, dirs, symlinks, hardlinks, FIFOs,
+// extra PAX records such as xattrs, sized
 // pseudo-random files streamed from a seeded AES-CTR keystream, so 64 MiB layers never sit in
 // memory), image configs with correct rootfs.diff_ids and history, OCI manifests and indexes or
 // Docker schema2 manifests and manifest lists, and index.json entries named by
@@ -44,7 +45,7 @@ export const PLATFORMS = {
   linuxPpc64le: { os: "linux", architecture: "ppc64le" },
 } as const satisfies Record<string, Platform>;
 
-export type FileType = "file" | "dir" | "symlink" | "hardlink";
+export type FileType = "file" | "dir" | "symlink" | "hardlink" | "fifo";
 
 export interface FileSpec {
   /** Path inside the layer ("etc/hosts"; a leading "/" is dropped). */
@@ -63,6 +64,8 @@ export interface FileSpec {
   gid?: number;
   /** Default 2024-01-01T00:00:00Z. */
   mtime?: Date;
+  /** Extra PAX records of the entry (e.g. `"SCHILY.xattr.user.k": "v"` for an xattr). */
+  pax?: Record<string, string>;
 }
 
 interface LayerCommon {
@@ -252,11 +255,15 @@ async function addEntry(pack: tar.Pack, f: FileSpec, seed: string): Promise<void
     gid: f.gid ?? 0,
     uname: "",
     gname: "",
+    ...(f.pax === undefined ? {} : { pax: f.pax }),
   };
   const { cb, done } = entryCallback();
   switch (type) {
     case "dir":
       pack.entry({ ...base, type: "directory", mode: f.mode ?? 0o755 }, cb);
+      break;
+    case "fifo":
+      pack.entry({ ...base, type: "fifo", mode: f.mode ?? 0o644 }, cb);
       break;
     case "symlink":
     case "hardlink":

@@ -1,0 +1,375 @@
+// The JSON API of `kimg ui` (design: notes/issue6-api.md). Each handler calls the library the
+// way the matching CLI command does and answers with the same shapes `--json` prints:
+// /api/parse = `kimg parse --json`, /api/manifests = `kimg policy --json` (+ the `-o yaml`
+// text), /api/images = `kimg images --json` (+ layer sharing), /api/images/inspect =
+// `kimg inspect --json`, DELETE /api/images = `kimg rmi`, /api/pull = `kimg pull` with its
+// progress events streamed as server-sent events.
+
+import {
+  type AuthCredential,
+  applyDefaultImageTag,
+  authJsonSource,
+  type CredentialProvider,
+  credentialChain,
+  describeKubeletAction,
+  dockerConfigSource,
+  effectivePullPolicy,
+  evalCRIPullErr,
+  explainImage,
+  type FsBlobStore,
+  type ImageError,
+  type ImageRecord,
+  imageNeverPullError,
+  inspectImage,
+  inspectManifests,
+  invalidImageNameError,
+  isKimgError,
+  isPullPolicy,
+  KimgError,
+  lintContainer,
+  loadManifests,
+  loadRegistriesConf,
+  normalizeImageName,
+  PARSE_MODES,
+  type ParseMode,
+  type PolicyPullResult,
+  type PullPolicy,
+  pullTryingCredentials,
+  toYaml,
+  validateContainer,
+} from "../index.ts";
+import { HttpError } from "./http.ts";
+import type { PullJob, PullJobs } from "./pull-jobs.ts";
+
+/** What the handlers share: the open store, the pull jobs, the environment for credentials. */
+export interface ApiContext {
+  readonly store: FsBlobStore;
+  readonly jobs: PullJobs;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homedir: string;
+  readonly insecureHosts: readonly string[];
+  readonly registriesConf?: string;
+  /** Aborted when the server closes: running pulls stop. */
+  readonly signal: AbortSignal;
+}
+
+/** The manifest text /api/manifests accepts (design: ≤ 1 MiB). */
+export const MAX_MANIFEST_TEXT = 1024 * 1024;
+
+function requiredString(params: URLSearchParams, name: string): string {
+  const v = params.get(name);
+  if (v === null) throw new HttpError(400, "INPUT_INVALID", `query parameter ${name} is required`);
+  return v;
+}
+
+function optionalBoolean(body: Record<string, unknown>, name: string): boolean {
+  const v = body[name];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== "boolean") {
+    throw new HttpError(400, "INPUT_INVALID", `${name} must be true or false`);
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /api/parse?ref=R[&mode=M]
+
+/** `kimg parse --json` for one reference: never an HTTP error for an invalid reference. */
+export function parseHandler(params: URLSearchParams): unknown {
+  const ref = requiredString(params, "ref");
+  const mode = params.get("mode") ?? "normalized";
+  if (!(PARSE_MODES as readonly string[]).includes(mode)) {
+    throw new HttpError(
+      400,
+      "INPUT_INVALID",
+      `mode: unknown mode ${JSON.stringify(mode)} (one of ${PARSE_MODES.join(", ")})`,
+    );
+  }
+  return explainImage(ref, mode as ParseMode);
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /api/decide
+
+/**
+ * One container: the API server's defaulting (SetDefaults_Container), AlwaysPullImages when
+ * enabled, API validation, then what the kubelet does with the image present or not
+ * (EnsureImageExists, credential-verification gate on as since 1.35 — as `kimg policy`), and
+ * the lint advice.
+ */
+export function decideHandler(body: Record<string, unknown>): unknown {
+  const image = body.image;
+  if (typeof image !== "string")
+    throw new HttpError(400, "INPUT_INVALID", "image must be a string");
+  const declared = body.imagePullPolicy ?? "";
+  if (typeof declared !== "string" || (declared !== "" && !isPullPolicy(declared))) {
+    throw new HttpError(
+      400,
+      "INPUT_INVALID",
+      `imagePullPolicy must be "", "Always", "IfNotPresent" or "Never", got ${JSON.stringify(declared)}`,
+    );
+  }
+  const alwaysPullImages = optionalBoolean(body, "alwaysPullImages");
+  const present = optionalBoolean(body, "present");
+  const eff = effectivePullPolicy(declared === "" ? undefined : declared, image);
+  const defaulted = eff.policy ?? "IfNotPresent"; // never null: declared is supported or empty
+  // AlwaysPullImages (plugin/pkg/admission/alwayspullimages): every container of a Pod → Always.
+  const admission = alwaysPullImages
+    ? {
+        plugin: "AlwaysPullImages" as const,
+        changed: defaulted !== "Always",
+        from: defaulted,
+        to: "Always" as const,
+        reason:
+          defaulted === "Always"
+            ? "the AlwaysPullImages admission plugin is enabled; the policy is already Always"
+            : `the AlwaysPullImages admission plugin is enabled, so ${defaulted} becomes Always`,
+      }
+    : null;
+  const effectivePolicy: PullPolicy = admission !== null ? "Always" : defaulted;
+  const d = describeKubeletAction(image, effectivePolicy, present, {
+    verification: { mustAttemptPull: false },
+  });
+  let waiting: ImageError | null = null;
+  if (d.action === "ErrImageNeverPull") waiting = imageNeverPullError(image);
+  else if (d.action === "InvalidImageName") {
+    let parseError = "";
+    try {
+      applyDefaultImageTag(image);
+    } catch (e) {
+      if (!isKimgError(e)) throw e;
+      parseError = e.message;
+    }
+    waiting = invalidImageNameError(image, parseError);
+  }
+  return {
+    image,
+    declaredPolicy: declared,
+    defaultedPolicy: defaulted,
+    effectivePolicy,
+    defaulted: eff.defaulted,
+    rule: eff.rule,
+    reason: eff.reason,
+    admission,
+    present,
+    kubelet: {
+      action: d.action,
+      criImage: d.criImage,
+      event: d.event,
+      ...(waiting !== null ? { waiting: { reason: waiting.error, message: waiting.message } } : {}),
+    },
+    errors: validateContainer(
+      { name: "app", image, imagePullPolicy: effectivePolicy },
+      "spec.containers[0]",
+      { pod: true },
+    ),
+    findings:
+      image === ""
+        ? []
+        : lintContainer({
+            image,
+            ...(declared !== "" ? { declaredPolicy: declared } : {}),
+            effectivePolicy,
+          }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /api/manifests[?alwaysPullImages=1]
+
+/** `kimg policy --json` for one pasted text, plus the `-o yaml` write-back as defaultedYaml. */
+export function manifestsHandler(body: Record<string, unknown>, params: URLSearchParams): unknown {
+  const text = body.text;
+  if (typeof text !== "string") throw new HttpError(400, "INPUT_INVALID", "text must be a string");
+  if (Buffer.byteLength(text, "utf8") > MAX_MANIFEST_TEXT) {
+    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `manifest text over ${MAX_MANIFEST_TEXT} bytes`);
+  }
+  const flag = params.get("alwaysPullImages");
+  const source = typeof body.source === "string" && body.source !== "" ? body.source : "manifest";
+  // INPUT_UNREADABLE (YAML syntax) → 400 with the parser's message and line.
+  const file = loadManifests(text, source);
+  const report = inspectManifests([file], {
+    alwaysPullImages: flag === "1" || flag === "true",
+  });
+  return { ...report, defaultedYaml: toYaml([file], report) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /api/images, GET /api/images/inspect, DELETE /api/images
+
+/**
+ * `kimg images --json` records, each with `sharedLayers`: how many of its blobs (layers and
+ * config; not its manifest or index) other images — other targets, not other tags of the same
+ * image — also use, and `sharedWith`: those images' names.
+ */
+export async function imagesHandler(ctx: ApiContext): Promise<unknown> {
+  const records = await ctx.store.listImages();
+  const targetsOf = new Map<string, Set<string>>();
+  for (const r of records) {
+    for (const b of r.blobs) {
+      let s = targetsOf.get(b);
+      if (s === undefined) {
+        s = new Set();
+        targetsOf.set(b, s);
+      }
+      s.add(r.target.digest);
+    }
+  }
+  const byTarget = new Map<string, string[]>();
+  for (const r of records) {
+    const list = byTarget.get(r.target.digest) ?? [];
+    list.push(r.name);
+    byTarget.set(r.target.digest, list);
+  }
+  return records.map((r: ImageRecord) => {
+    const own = new Set([r.manifestDigest, r.target.digest, r.indexDigest ?? ""]);
+    let sharedLayers = 0;
+    const sharedWith = new Set<string>();
+    for (const b of r.blobs) {
+      if (own.has(b)) continue;
+      const others = [...(targetsOf.get(b) ?? [])].filter((t) => t !== r.target.digest);
+      if (others.length === 0) continue;
+      sharedLayers++;
+      for (const t of others) for (const n of byTarget.get(t) ?? []) sharedWith.add(n);
+    }
+    return { ...r, sharedLayers, sharedWith: [...sharedWith].sort() };
+  });
+}
+
+export function inspectHandler(ctx: ApiContext, params: URLSearchParams): Promise<unknown> {
+  return inspectImage(ctx.store, requiredString(params, "ref"));
+}
+
+/**
+ * `kimg rmi`: untag, then delete the blobs no image uses. While a pull of this server is
+ * running, blobs it has stored but not yet recorded look unused, so the prune keeps the
+ * store's grace period then instead of none.
+ */
+export async function removeHandler(ctx: ApiContext, params: URLSearchParams): Promise<unknown> {
+  const ref = requiredString(params, "ref");
+  const name = normalizeImageName(ref);
+  if (!(await ctx.store.removeImage(name))) {
+    throw new KimgError("IMAGE_NOT_FOUND", `No such image: ${ref}`);
+  }
+  const report = await ctx.store.prune(ctx.jobs.running() > 0 ? {} : { graceMs: 0 });
+  return { untagged: name, deleted: report.deleted.map((b) => b.digest) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /api/pull, GET /api/pull/ID/events
+
+export interface PullRequest {
+  readonly ref: string;
+  readonly policy?: PullPolicy;
+  readonly platform?: string;
+}
+
+export function pullRequestOf(body: Record<string, unknown>): PullRequest {
+  const { ref, policy, platform } = body;
+  if (typeof ref !== "string" || ref === "") {
+    throw new HttpError(400, "INPUT_INVALID", "ref must be a non-empty string");
+  }
+  if (policy !== undefined && policy !== null && policy !== "" && !isPullPolicy(policy)) {
+    throw new HttpError(
+      400,
+      "INPUT_INVALID",
+      `policy must be "", "Always", "IfNotPresent" or "Never", got ${JSON.stringify(policy)}`,
+    );
+  }
+  if (platform !== undefined && platform !== null && typeof platform !== "string") {
+    throw new HttpError(400, "INPUT_INVALID", "platform must be a string");
+  }
+  return {
+    ref,
+    ...(isPullPolicy(policy) ? { policy } : {}),
+    ...(typeof platform === "string" && platform !== "" ? { platform } : {}),
+  };
+}
+
+/**
+ * The `error` event of a failed pull: the KimgError code and the kubelet's waiting reason and
+ * message for it (pkg/kubelet/images/image_manager.go): InvalidImageName for a reference that
+ * does not parse, ErrImageNeverPull, RegistryUnavailable for a registry that cannot be
+ * reached (the runtime's `RegistryUnavailable:` prefix, evalCRIPullErr), else ErrImagePull
+ * with the runtime's error text.
+ */
+export function pullErrorEvent(
+  ref: string,
+  e: unknown,
+): { code: string; message: string; reason: string; error: string } {
+  const code = isKimgError(e) ? e.code : "INTERNAL";
+  const text = e instanceof Error ? e.message : String(e);
+  let ie: ImageError;
+  if (code === "ERR_IMAGE_NEVER_PULL") ie = imageNeverPullError(ref);
+  else if (code === "REGISTRY_UNAVAILABLE")
+    ie = evalCRIPullErr(ref, `RegistryUnavailable: ${text}`);
+  else ie = evalCRIPullErr(ref, text);
+  return { code, reason: ie.error, message: ie.message, error: text };
+}
+
+function resultEvent(r: PolicyPullResult): unknown {
+  return r.action === "use-local"
+    ? { action: r.action, policy: r.policy, message: r.message, record: r.record }
+    : { action: r.action, policy: r.policy, message: r.message, image: r.image };
+}
+
+/**
+ * Runs one pull as `kimg pull` does (pullTryingCredentials over Docker's config.json, then
+ * containers' auth.json; registries.conf), its progress and outcome as the job's events.
+ */
+export async function runPullJob(ctx: ApiContext, job: PullJob, p: PullRequest): Promise<void> {
+  const { jobs } = ctx;
+  // The kubelet checks the image name before the policy (EnsureImageExists →
+  // applyDefaultImageTag): an unparsable reference is InvalidImageName, never a pull.
+  try {
+    applyDefaultImageTag(p.ref);
+  } catch (e) {
+    if (!isKimgError(e)) throw e;
+    const ie = invalidImageNameError(p.ref, e.message);
+    jobs.emit(job, "error", {
+      code: e.code,
+      reason: ie.error,
+      message: ie.message,
+      error: e.message,
+    });
+    return;
+  }
+  try {
+    const registriesConf = await loadRegistriesConf({
+      ...(ctx.registriesConf !== undefined ? { path: ctx.registriesConf } : {}),
+      env: ctx.env,
+      home: ctx.homedir,
+    });
+    const sources: { kind: string; source: CredentialProvider }[] = [
+      { kind: "docker-config", source: dockerConfigSource({ env: ctx.env, home: ctx.homedir }) },
+      { kind: "auth-json", source: authJsonSource({ env: ctx.env, home: ctx.homedir }) },
+    ];
+    const kindOf = new WeakMap<AuthCredential, string>();
+    const chain = credentialChain(
+      sources.map(
+        ({ kind, source }): CredentialProvider => ({
+          name: source.name,
+          async lookupAll(r, signal) {
+            const list = await source.lookupAll(r, signal);
+            for (const c of list) kindOf.set(c, kind);
+            return list;
+          },
+        }),
+      ),
+    );
+    const r = await pullTryingCredentials(p.ref, p.policy, {
+      store: ctx.store,
+      candidates: chain,
+      describe: (c) => ({ kind: kindOf.get(c) ?? "credential-store" }),
+      otherHosts: chain,
+      insecureHosts: ctx.insecureHosts,
+      ...(registriesConf !== undefined ? { registriesConf } : {}),
+      onProgress: (e) => jobs.emit(job, "progress", e),
+      ...(p.platform !== undefined ? { platform: p.platform } : {}),
+      signal: ctx.signal,
+    });
+    jobs.emit(job, "result", resultEvent(r));
+  } catch (e) {
+    jobs.emit(job, "error", pullErrorEvent(p.ref, e));
+  }
+}
