@@ -1,5 +1,6 @@
 // Test harness: owns building test images as OCI image layouts on disk, with real content:
-// gzip (or plain) tar layers made with tar-stream (files, dirs, symlinks, hardlinks, FIFOs,
+// gzip (or plain) tar layers made with tar-stream (files, dirs, symlinks, hardlinks, FIFOs, char
+// devices,
 // extra PAX records such as xattrs, sized
 // pseudo-random files streamed from a seeded AES-CTR keystream, so 64 MiB layers never sit in
 // memory), image configs with correct rootfs.diff_ids and history, OCI manifests and indexes or
@@ -45,7 +46,7 @@ export const PLATFORMS = {
   linuxPpc64le: { os: "linux", architecture: "ppc64le" },
 } as const satisfies Record<string, Platform>;
 
-export type FileType = "file" | "dir" | "symlink" | "hardlink" | "fifo";
+export type FileType = "file" | "dir" | "symlink" | "hardlink" | "fifo" | "chardev";
 
 export interface FileSpec {
   /** Path inside the layer ("etc/hosts"; a leading "/" is dropped). */
@@ -64,6 +65,9 @@ export interface FileSpec {
   gid?: number;
   /** Default 2024-01-01T00:00:00Z. */
   mtime?: Date;
+  /** Device numbers of a "chardev". */
+  devmajor?: number;
+  devminor?: number;
   /** Extra PAX records of the entry (e.g. `"SCHILY.xattr.user.k": "v"` for an xattr). */
   pax?: Record<string, string>;
 }
@@ -264,6 +268,18 @@ async function addEntry(pack: tar.Pack, f: FileSpec, seed: string): Promise<void
       break;
     case "fifo":
       pack.entry({ ...base, type: "fifo", mode: f.mode ?? 0o644 }, cb);
+      break;
+    case "chardev":
+      pack.entry(
+        {
+          ...base,
+          type: "character-device",
+          mode: f.mode ?? 0o644,
+          devmajor: f.devmajor ?? 0,
+          devminor: f.devminor ?? 0,
+        },
+        cb,
+      );
       break;
     case "symlink":
     case "hardlink":
