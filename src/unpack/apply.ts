@@ -60,6 +60,7 @@ import { promisify } from "node:util";
 import type { Header } from "tar-stream";
 import { KimgError } from "../errors.ts";
 import { cleanEntryName, shownName, splitPath, whiteoutOf } from "./paths.ts";
+import { TarScanner } from "./xattrs.ts";
 
 const execFileP = promisify(execFile);
 
@@ -151,6 +152,11 @@ export class Applier {
 
   readonly #ownership = new NoteKind();
   readonly #xattrs = new NoteKind();
+  /** Raw PAX xattrs of this layer's entries, fed the same tar bytes (xattrs.ts). */
+  scanner = new TarScanner();
+  /** The current entry's raw xattrs (undefined: none, or not trustworthy — then noted). */
+  #entryXattrs: Map<string, Buffer> | undefined;
+  #entryName = "";
   readonly #devices = new NoteKind();
   readonly #sameLayerWhiteouts = new NoteKind();
 
@@ -171,6 +177,7 @@ export class Applier {
   /** Starts a layer: `label` prefixes error messages (a short digest). */
   beginLayer(label: string): void {
     this.#layer = label;
+    this.scanner = new TarScanner();
     this.#layerPaths = new Set();
   }
 
@@ -320,6 +327,20 @@ export class Applier {
 
   /** Applies one tar entry; consumes its content stream. */
   async apply(hdr: Header, content: Readable): Promise<void> {
+    // Both tar-stream and the scanner see the same entries in the same order; the scanner is
+    // ahead (the hasher feeds it before tar-stream parses). A name mismatch is noted, never
+    // misapplied.
+    const scanned = this.scanner.entries.shift();
+    this.#entryName = hdr.name;
+    this.#entryXattrs = undefined;
+    if (scanned !== undefined && scanned.name === hdr.name && scanned.xattrs !== undefined) {
+      if (scanned.xattrs.size > 0) this.#entryXattrs = scanned.xattrs;
+    } else
+      this.#noteXattrs(
+        (hdr.pax ?? undefined) as Record<string, string> | undefined,
+        hdr.name,
+        "not read",
+      );
     try {
       await this.#apply(hdr, content);
     } catch (e) {
@@ -413,6 +434,7 @@ export class Applier {
         this.#knownDirs.add(rel);
         this.#dirAttrs.set(rel, { mode, atime, mtime });
         await this.#own(abs, uid, gid, name);
+        await this.#setXattrs(abs);
         await drain(content);
         break;
       }
@@ -433,6 +455,7 @@ export class Applier {
           }
           if (this.asRoot) fchownSync(fd, uid, gid);
           else this.#noteOwner(uid, gid, name);
+          await this.#setXattrs(abs); // before the mode, which may forbid writing them
           fchmodSync(fd, mode); // after chown, which may clear setuid bits
           futimesSync(fd, atime, mtime);
         } finally {
@@ -450,6 +473,7 @@ export class Applier {
         }
         symlinkSync(hdr.linkname, abs); // literal target, never followed by kimg
         await this.#own(abs, uid, gid, name);
+        await this.#setXattrs(abs); // setfattr -h: the link itself, never its target
         lutimesSync(abs, atime, mtime);
         await drain(content);
         break;
@@ -460,12 +484,12 @@ export class Applier {
         await drain(content);
         if (existing !== undefined) await this.#remove(rel, existing.isDirectory());
         await this.#special(hdr, abs, rel, mode, uid, gid, atime, mtime);
+        if (lstatOrUndefined(abs) !== undefined) await this.#setXattrs(abs);
         break;
       }
       default:
         throw this.#invalid(name, `unsupported tar entry type ${type ?? "(unknown)"}`);
     }
-    this.#noteXattrs(pax, name);
   }
 
   async #hardlink(
@@ -548,13 +572,46 @@ export class Applier {
     if (uid !== this.#uid || gid !== this.#gid) this.#ownership.add(`${name} ${uid}:${gid}`);
   }
 
-  #noteXattrs(pax: Record<string, string> | undefined, name: string): void {
+  #noteXattrs(pax: Record<string, string> | undefined, name: string, why: string): void {
     if (pax === undefined) return;
     for (const k of Object.keys(pax)) {
       if (k.startsWith("SCHILY.xattr.") || k.startsWith("LIBARCHIVE.xattr.")) {
-        this.#xattrs.add(`${name} ${k.slice(k.indexOf("xattr.") + 6)}`);
+        this.#xattrs.add(`${name} ${k.slice(k.indexOf("xattr.") + 6)} (${why})`);
       }
     }
+  }
+
+  /**
+   * The current entry's xattrs on ABS (its own resolved in-root path, just created): one
+   * `setfattr -h` per xattr (-h: never follows a symlink). Refusals (EPERM for trusted.* /
+   * security.* unless root, user.* on links, ENOTSUP…) are noted, one line per entry.
+   */
+  async #setXattrs(abs: string): Promise<void> {
+    const xs = this.#entryXattrs;
+    if (xs === undefined) return;
+    this.#entryXattrs = undefined;
+    const failed: string[] = [];
+    for (const [n, v] of xs) {
+      try {
+        await execFileP("setfattr", ["-h", "-n", n, "-v", `0s${v.toString("base64")}`, "--", abs], {
+          timeout: 10_000,
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException & { stderr?: string };
+        if (err.code === "ENOENT") {
+          this.#xattrs.add(
+            `${this.#entryName} ${[...xs.keys()].join(" ")} (setfattr not installed)`,
+          );
+          return;
+        }
+        const why =
+          String(err.stderr ?? err.message)
+            .trim()
+            .split("\n")[0] ?? "";
+        failed.push(`${n}: ${why.slice(why.lastIndexOf(": ") + 2)}`);
+      }
+    }
+    if (failed.length > 0) this.#xattrs.add(`${this.#entryName} ${failed.join("; ")}`);
   }
 
   /**
@@ -602,10 +659,7 @@ export class Applier {
       );
     };
     line(this.#ownership, "ownership not applied (not running as root; uid:gid as recorded)");
-    line(
-      this.#xattrs,
-      "xattrs not applied (Node has no xattr API; kimg does not shell out to setfattr)",
-    );
+    line(this.#xattrs, "xattrs not applied (refused by the file system, or setfattr missing)");
     line(this.#devices, "device nodes/FIFOs not created");
     line(this.#sameLayerWhiteouts, "whiteouts ignored (they name an entry of their own layer)");
     return out;

@@ -125,6 +125,7 @@ class Hasher extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
+    this.#applier.scanner.write(chunk);
     this.#applier.streamBytes += chunk.length;
     if (this.#applier.streamBytes > this.#applier.streamByteLimit()) {
       cb(

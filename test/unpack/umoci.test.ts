@@ -31,10 +31,8 @@
 //   the unpack. kimg keeps usr's mtime from its tar entry (layer 0), which is what the layers
 //   say; the test checks kimg's value instead.
 //
-// And one documented kimg limitation: Node has no xattr API, so kimg does not apply xattrs
-// (PAX SCHILY.xattr records) and says so in the report's notes. When the report has that note,
-// xattrs are not compared; the test checks that umoci did apply them (so the case is real) and
-// that kimg's note names the entry.
+// xattrs (PAX SCHILY.xattr records) are applied by kimg with setfattr (issue 5) and must equal
+// umoci's; the test also checks that umoci did apply them (so the case is real).
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -486,19 +484,15 @@ describe("unpackLayers conforms to umoci unpack", { timeout: 300_000 }, () => {
     assert.equal(kimgTree.get("usr")?.mtimeNs, BigInt(t(8).getTime()) * 1_000_000n);
   });
 
-  it("xattrs from PAX SCHILY.xattr records: applied as umoci does, or named in the notes", (t) => {
+  it("xattrs from PAX SCHILY.xattr records: applied as umoci does", (t) => {
     if (findBinary("python3") === undefined) {
       t.skip("python3 is not installed: xattrs are not read");
       return;
     }
     assert.deepEqual(rootlessTree.get("etc/xattr-file")?.xattrs, { "user.kimg": "v2" });
-    if (kimgSkipsXattrs) {
-      const note = report.notes.find((n) => n.startsWith("xattrs not applied"));
-      assert.match(note ?? "", /etc\/xattr-file user\.kimg/);
-      assert.deepEqual(kimgTree.get("etc/xattr-file")?.xattrs, {});
-    } else {
-      assert.deepEqual(kimgTree.get("etc/xattr-file")?.xattrs, { "user.kimg": "v2" });
-    }
+    // kimg applies xattrs with setfattr (issue 5): they must be equal, no note excuses them.
+    assert.deepEqual(kimgTree.get("etc/xattr-file")?.xattrs, { "user.kimg": "v2" });
+    assert.equal(kimgSkipsXattrs, false, report.notes.join("\n"));
   });
 
   it("as root, kimg's tree equals umoci's (without --rootless), ownership included", async (t) => {
