@@ -19,13 +19,11 @@
 
 import { KimgError } from "../errors.ts";
 import { aggregateMessage } from "../policy/field-error.ts";
+import type { KubeletEvent } from "../policy/index.ts";
+import { formatGoDurationNs } from "./duration.ts";
 
-/** Same shape as src/kubelet/events.ts KubeletEvent. */
-export interface GCEvent {
-  readonly type: "Normal" | "Warning";
-  readonly reason: string;
-  readonly message: string;
-}
+/** The kubelet's event type (src/kubelet/events.ts), under the name the GC API uses. */
+export type GCEvent = KubeletEvent;
 
 /** Event reasons (pkg/kubelet/events/event.go); recorded on the node. */
 export const INVALID_DISK_CAPACITY = "InvalidDiskCapacity";
@@ -235,27 +233,6 @@ export function diskUsage(
   return { usagePercent, amountToFree, available: Number(available) };
 }
 
-/** Go's time.Duration.String() of a whole number of ms (for the age phase's error text). */
-function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const neg = ms < 0;
-  let rest = Math.abs(ms);
-  let out: string;
-  if (rest < 1000) {
-    out = `${rest}ms`;
-  } else {
-    const h = Math.floor(rest / 3_600_000);
-    rest -= h * 3_600_000;
-    const m = Math.floor(rest / 60_000);
-    rest -= m * 60_000;
-    const s = Math.floor(rest / 1000);
-    const frac = rest - s * 1000;
-    const secs = frac === 0 ? `${s}` : `${s}.${String(frac).padStart(3, "0").replace(/0+$/, "")}`;
-    out = h > 0 ? `${h}h${m}m${secs}s` : m > 0 ? `${m}m${secs}s` : `${secs}s`;
-  }
-  return neg ? `-${out}` : out;
-}
-
 /**
  * freeSpace: walks the candidates, skipping those used at or after `now` and those first
  * detected less than minAge ago; removal errors are collected and the walk goes on; stops once
@@ -328,7 +305,7 @@ export function* imageGCSteps(input: ImageGCInput): Generator<GCStep, ImageGCRes
         amountToFree: 0,
         freed: 0,
         events,
-        error: `wanted to free images older than ${goDuration(input.maxAgeMs)}, encountered errors in image deletion: ${aggregateMessage(errors)}`,
+        error: `wanted to free images older than ${formatGoDurationNs(BigInt(Math.round(input.maxAgeMs * 1_000_000)))}, encountered errors in image deletion: ${aggregateMessage(errors)}`,
       };
     }
     candidates = remaining;
