@@ -16,16 +16,16 @@
 // Request counts come from the registry's access log. Not a test: the numbers go in
 // docs/performance.md.
 
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTempDir, removeTempDir } from "../test/helpers/cleanup.ts";
-import { findBinary, requireBinary, run } from "../test/helpers/exec.ts";
+import { requireBinary, run } from "../test/helpers/exec.ts";
 import { type BuiltImage, buildImage, type LayerSpec } from "../test/helpers/images.ts";
 import { type AccessLogLine, type Registry, startRegistry } from "../test/helpers/registry.ts";
 import { pushLayout } from "../test/helpers/skopeo.ts";
+import { measure, median, RSS_METHOD, rss, secs } from "./bench-measure.ts";
 
 const MIB = 1024 * 1024;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -40,10 +40,6 @@ const KIMG_EXTRA = (process.env.BENCH_KIMG_ARGS ?? "").split(/\s+/).filter((s) =
 /** Only these scenarios (e.g. "a,c,d" or "b"). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c,d").split(","));
 /** /usr/bin/time measures peak RSS; BENCH_RSS=proc polls /proc instead (the fallback). */
-const TIME_BIN =
-  process.env.BENCH_RSS !== "proc" &&
-  findBinary("time") !== undefined &&
-  existsSync("/usr/bin/time");
 
 // ---------------------------------------------------------------------------------------------
 // Images (cached layouts)
@@ -105,76 +101,6 @@ async function buildCached(): Promise<BenchImages> {
 
 // ---------------------------------------------------------------------------------------------
 // Measuring one child process
-
-interface Measured {
-  wallMs: number;
-  /** Peak resident set size in KiB. */
-  rssKiB: number;
-  stdout: string;
-}
-
-function tail(chunks: Buffer[]): string {
-  return Buffer.concat(chunks).toString("utf8").slice(-4000);
-}
-
-/** VmHWM of a live process in KiB, or undefined when it is gone. */
-function vmHwm(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs `cmd args…` to completion; rejects on a non-zero exit with its output tail. */
-async function measure(
-  cmd: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<Measured> {
-  const rssFile = join(tmpdir(), `kimg-bench-rss-${process.pid}`);
-  const [file, argv] = TIME_BIN
-    ? ["/usr/bin/time", ["-f", "%M", "-o", rssFile, cmd, ...args]]
-    : [cmd, [...args]];
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let polled = 0;
-  const started = performance.now();
-  const child = spawn(file, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
-  let outLen = 0;
-  child.stdout.on("data", (b: Buffer) => {
-    // Keep only the tail: progress lines of a big pull add up.
-    out.push(b);
-    outLen += b.length;
-    while (outLen > 256 * 1024 && out.length > 1) outLen -= (out.shift() as Buffer).length;
-  });
-  child.stderr.on("data", (b: Buffer) => err.push(b));
-  const timer = TIME_BIN
-    ? undefined
-    : setInterval(() => {
-        const v = child.pid === undefined ? undefined : vmHwm(child.pid);
-        if (v !== undefined) polled = Math.max(polled, v);
-      }, 5);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res, rej) => {
-    child.once("error", rej);
-    child.once("close", (c, s) => res([c, s]));
-  });
-  const wallMs = performance.now() - started;
-  if (timer !== undefined) clearInterval(timer);
-  if (code !== 0) {
-    rmSync(rssFile, { force: true });
-    throw new Error(
-      `${cmd} ${args.join(" ")}: ${signal ?? `exit ${code}`}\n${tail(err)}\n${tail(out)}`,
-    );
-  }
-  let rssKiB = polled;
-  if (TIME_BIN) {
-    rssKiB = Number((await readFile(rssFile, "utf8")).trim().split("\n").pop());
-    rmSync(rssFile, { force: true });
-  }
-  return { wallMs, rssKiB, stdout: tail(out) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -291,17 +217,8 @@ const TITLES: Record<Scenario, string> = {
   d: "(d) new version, 1 of 8 layers changed",
 };
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mib = (bytes: number): string =>
   bytes < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
-const rss = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 
 /** The same request counts in every run, else the differing ones joined. */
 function requestsOf(samples: readonly Sample[]): string {
@@ -346,9 +263,7 @@ async function main(): Promise<void> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   requireBinary("skopeo");
   requireBinary("docker-registry");
-  if (!TIME_BIN) {
-    process.stderr.write("/usr/bin/time not installed: peak RSS polled from /proc (VmHWM)\n");
-  }
+  process.stderr.write(`peak RSS: ${RSS_METHOD}\n`);
   const imgs = await buildCached();
   const reg = await startRegistry();
   const work = makeTempDir("bench-pull");

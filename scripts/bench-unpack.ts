@@ -19,13 +19,12 @@
 // flags to the kimg child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). Not a test: the
 // numbers go in docs/performance.md.
 
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTempDir, removeTempDir } from "../test/helpers/cleanup.ts";
-import { findBinary, requireBinary, run } from "../test/helpers/exec.ts";
+import { requireBinary, run } from "../test/helpers/exec.ts";
 import {
   type BuiltImage,
   buildImage,
@@ -33,6 +32,7 @@ import {
   type LayerSpec,
 } from "../test/helpers/images.ts";
 import { mulberry32 } from "../test/helpers/prng.ts";
+import { type Measured, measure, median, RSS_METHOD, rss, secs } from "./bench-measure.ts";
 
 const MIB = 1024 * 1024;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -45,10 +45,6 @@ const CACHE = process.env.KIMG_BENCH_CACHE ?? join(tmpdir(), "kimg-bench-unpack-
  */
 const TARGET_PARENT = process.env.BENCH_TARGET_PARENT;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter((s) => s !== "");
-const TIME_BIN =
-  process.env.BENCH_RSS !== "proc" &&
-  findBinary("time") !== undefined &&
-  existsSync("/usr/bin/time");
 const LAYERS = 8;
 const LAYER_BYTES = 64 * MIB;
 const TAG = "bench";
@@ -249,61 +245,6 @@ async function buildCached(): Promise<Cached> {
 // ---------------------------------------------------------------------------------------------
 // Measuring one child process (as scripts/bench-pull.ts)
 
-interface Measured {
-  wallMs: number;
-  /** Peak resident set size in KiB. */
-  rssKiB: number;
-  stdout: string;
-}
-
-function vmHwm(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-async function measure(cmd: string, args: readonly string[]): Promise<Measured> {
-  const rssFile = join(tmpdir(), `kimg-bench-unpack-rss-${process.pid}`);
-  const [file, argv] = TIME_BIN
-    ? ["/usr/bin/time", ["-f", "%M", "-o", rssFile, cmd, ...args]]
-    : [cmd, [...args]];
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let polled = 0;
-  const started = performance.now();
-  const child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.on("data", (b: Buffer) => out.push(b));
-  child.stderr.on("data", (b: Buffer) => err.push(b));
-  const timer = TIME_BIN
-    ? undefined
-    : setInterval(() => {
-        const v = child.pid === undefined ? undefined : vmHwm(child.pid);
-        if (v !== undefined) polled = Math.max(polled, v);
-      }, 5);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res, rej) => {
-    child.once("error", rej);
-    child.once("close", (c, s) => res([c, s]));
-  });
-  const wallMs = performance.now() - started;
-  if (timer !== undefined) clearInterval(timer);
-  const text = (bs: Buffer[]): string => Buffer.concat(bs).toString("utf8").slice(-4000);
-  if (code !== 0) {
-    rmSync(rssFile, { force: true });
-    throw new Error(
-      `${cmd} ${args.join(" ")}: ${signal ?? `exit ${code}`}\n${text(err)}\n${text(out)}`,
-    );
-  }
-  let rssKiB = polled;
-  if (TIME_BIN) {
-    rssKiB = Number((await readFile(rssFile, "utf8")).trim().split("\n").pop());
-    rmSync(rssFile, { force: true });
-  }
-  return { wallMs, rssKiB, stdout: text(out) };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The tools
 
@@ -361,21 +302,10 @@ async function unpackWith(tool: Tool, layout: string, target: string): Promise<M
 
 // ---------------------------------------------------------------------------------------------
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const rss = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
-
 async function main(): Promise<void> {
   if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run npm run build first`);
   requireBinary("umoci");
-  if (!TIME_BIN)
-    process.stderr.write("/usr/bin/time not installed: peak RSS polled from /proc (VmHWM)\n");
+  process.stderr.write(`peak RSS: ${RSS_METHOD}\n`);
   const { image, files, bytes } = await buildCached();
   const layout = image.layoutDir;
   const compressed = image.layers.reduce((n, l) => n + l.size, 0);
