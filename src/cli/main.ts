@@ -16,17 +16,29 @@ function processIO(): CliIO {
   };
 }
 
+const PLAIN_LINE = /^[\x20-\x7e]*$/;
+
+/**
+ * An error message on one line with its control characters escaped: it may quote a registry,
+ * a header or a helper (render/safe.ts). The escaper is loaded only when a message needs it.
+ */
+async function oneLine(message: string): Promise<string> {
+  if (PLAIN_LINE.test(message)) return message;
+  const { safe } = await import("./render/safe.ts");
+  return safe(message);
+}
+
 /** Prints an error the way every command does: one line, no stack unless --debug. */
-function report(err: unknown, debug: boolean, io: CliIO): number {
+async function report(err: unknown, debug: boolean, io: CliIO): Promise<number> {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.UNREADABLE;
   const e = err as { name?: string; code?: string; message?: string; stack?: string };
   if (e?.name === "KimgError") {
-    io.stderr.write(`kimg: ${e.message}\n`);
+    io.stderr.write(`kimg: ${await oneLine(e.message ?? "")}\n`);
     if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
     return exitCodeFor(e.code);
   }
   io.stderr.write(
-    `kimg: internal error: ${e?.message ?? String(err)}${debug ? "" : " (run with --debug for details)"}\n`,
+    `kimg: internal error: ${await oneLine(e?.message ?? String(err))}${debug ? "" : " (run with --debug for details)"}\n`,
   );
   if (debug && e?.stack) io.stderr.write(`${e.stack}\n`);
   return EXIT.INTERNAL;
@@ -48,7 +60,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     try {
       setExit(await f());
     } catch (err) {
-      setExit(report(err, debug(), io));
+      setExit(await report(err, debug(), io));
     }
   };
 
@@ -574,7 +586,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {
-    code = report(err, argv.includes("--debug"), io);
+    code = await report(err, argv.includes("--debug"), io);
   }
   return code;
 }

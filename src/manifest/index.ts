@@ -9,7 +9,7 @@ export {
   type PolicyEdit,
   plannedEdits,
 } from "./inspect.ts";
-export { loadManifests, type ManifestDocument, type ManifestFile } from "./load.ts";
+export { loadManifests, MAX_DEPTH, type ManifestDocument, type ManifestFile } from "./load.ts";
 export type * from "./types.ts";
 export { CONTAINER_FIELDS, type ContainerField, POD_SPEC_PATHS } from "./walk.ts";
 export { applyToDocuments, toYaml } from "./write-back.ts";

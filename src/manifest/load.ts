@@ -268,15 +268,38 @@ function lineCounterOf(text: string): LineCounter {
  */
 export function loadManifests(text: string, source: string): ManifestFile {
   const format = FORMAT_PROBE.exec(text)?.[1] !== undefined ? "json" : "yaml";
-  const loaded = STREAM_SYNTAX.test(text) ? loadWhole(text) : loadBySegments(text);
+  // Beyond go-yaml's own limit the parsers are not even tried: `yaml` takes seconds to fail
+  // on hundreds of thousands of unclosed `{`.
+  if (text.length > GO_YAML_MAX_DEPTH && deepestOpener(text, GO_YAML_MAX_DEPTH) >= 0) {
+    const at = lineCounterOf(text).linePos(deepestOpener(text, MAX_DEPTH));
+    throw tooDeep(source, { line: Math.max(1, at.line), column: Math.max(1, at.col) });
+  }
+  let loaded: Loaded;
+  try {
+    loaded = STREAM_SYNTAX.test(text) ? loadWhole(text) : loadBySegments(text);
+  } catch (e) {
+    // The parsers recurse once per nesting level: a stack overflow here is nesting deeper than
+    // this process can parse (deeper than MAX_DEPTH, which the check below enforces).
+    if (!(e instanceof RangeError)) throw e;
+    const at = lineCounterOf(text).linePos(Math.max(0, deepestOpener(text, MAX_DEPTH)));
+    throw tooDeep(source, { line: Math.max(1, at.line), column: Math.max(1, at.col) });
+  }
   const lineCounter = loaded.lineCounter;
   const position = (offset: number): { line: number; column: number } => {
     const p = lineCounter.linePos(offset);
     // LineCounter reports line 0 before the first newline is registered; clamp to 1.
     return { line: Math.max(1, p.line), column: Math.max(1, p.col) };
   };
+  for (const d of loaded.list) {
+    const deep = nodeBeyondMaxDepth(d.root);
+    if (deep !== undefined) throw tooDeep(source, position(deep));
+  }
   const errors = loaded.errors;
   const firstError = errors[0];
+  // `yaml` turns its own stack overflow into a syntax error: the same nesting as above.
+  if (firstError?.message.includes("Maximum call stack size exceeded")) {
+    throw tooDeep(source, position(Math.max(0, deepestOpener(text, MAX_DEPTH))));
+  }
   if (firstError) {
     const lp = firstError.linePos?.[0];
     const at = lp ? { line: lp.line, column: lp.col } : position(firstError.pos[0]);
@@ -288,6 +311,60 @@ export function loadManifests(text: string, source: string): ManifestFile {
     );
   }
   return { source, text, format, documents: loaded.list, position };
+}
+
+/**
+ * The deepest nesting of collections kimg reads. go-yaml (Kubernetes' decoder, via
+ * sigs.k8s.io/yaml) refuses more than 10000 flow levels or indents (scannerc.go
+ * `max_flow_level`, `max_indents`: "exceeded max depth of 10000"); kimg's readers and walkers
+ * recurse once per level, and 10000 levels would overflow Node's stack, so the limit is 1000
+ * (as libyaml's default nest level). No real manifest comes near either (docs/security.md).
+ */
+export const MAX_DEPTH = 1000;
+const GO_YAML_MAX_DEPTH = 10000;
+
+function tooDeep(source: string, at: { line: number; column: number }): KimgError {
+  return new KimgError(
+    "INPUT_UNREADABLE",
+    `${source}:${at.line}:${at.column}: exceeded max depth of ${MAX_DEPTH}`,
+  );
+}
+
+/** The start offset of the first collection nested deeper than MAX_DEPTH; iterative. */
+function nodeBeyondMaxDepth(root: MNode): number | undefined {
+  const stack: [MNode, number][] = [[root, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (node.kind !== "map" && node.kind !== "seq") continue;
+    if (depth > MAX_DEPTH) return node.start;
+    if (node.kind === "seq") {
+      for (const item of node.items) if (item !== null) stack.push([item, depth + 1]);
+    } else {
+      for (const { key, value } of node.items) {
+        if (key !== null) stack.push([key, depth + 1]);
+        if (value !== null) stack.push([value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The offset of the first `[` or `{` opened more than `limit` levels into unclosed brackets, or
+ * -1. Quotes and block scalars are not followed, so this only points at the place after a parser
+ * gave up, or refuses a text beyond go-yaml's own limit before any parser runs: a document with
+ * ten thousand unbalanced brackets inside strings would be refused wrongly, which no manifest
+ * has.
+ */
+function deepestOpener(text: string, limit: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return -1;
 }
 
 interface Loaded {

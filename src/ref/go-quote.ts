@@ -17,11 +17,29 @@ const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 
 export function goQuote(s: string): string {
   if (PLAIN.test(s)) return `"${s}"`;
-  let out = '"';
+  return `"${escapeNonPrintable(s, true)}"`;
+}
+
+const SAFE = /^[\x20-\x7e]*$/;
+
+/**
+ * `s` with every character that Go's %q would escape as non-printable written as %q writes it
+ * (`\n`, `\x1b`, `\u009b`, `\u202e`, …), but without the surrounding quotes and leaving `"`
+ * and `\` as they are. For text from the network (registry errors, header values, helper and
+ * plugin messages, annotations, config fields) before a terminal or a page shows it: C0, DEL,
+ * C1, bare CR, bidi overrides and other format characters can then neither move the cursor,
+ * retitle the window, clear the screen nor forge a line.
+ */
+export function escapeControls(s: string): string {
+  return SAFE.test(s) ? s : escapeNonPrintable(s, false);
+}
+
+function escapeNonPrintable(s: string, quoting: boolean): string {
+  let out = "";
   for (const ch of s) {
     const esc = SIMPLE_ESCAPES[ch];
     if (esc !== undefined) {
-      out += esc;
+      out += quoting || (ch !== '"' && ch !== "\\") ? esc : ch;
       continue;
     }
     const cp = ch.codePointAt(0) ?? 0;
@@ -39,5 +57,5 @@ export function goQuote(s: string): string {
       out += `\\U${cp.toString(16).padStart(8, "0")}`;
     }
   }
-  return `${out}"`;
+  return out;
 }

@@ -1,9 +1,10 @@
 // Tests for src/cli/commands/policy.ts: `kimg policy` run in memory (runPolicy with in-memory
 // streams, and once through main()) — text, JSON and YAML output, colour, exit codes 0/1/2.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { type PolicyCommandOptions, runPolicy } from "../../src/cli/commands/policy.ts";
@@ -280,4 +281,22 @@ describe("kimg policy -o yaml: warnings about the printed YAML", () => {
     assert.match(r.stderr, /^kimg policy: <stdin>:19: warning: .*the written YAML keeps Always/m);
     assert.doesNotMatch(r.stdout, /warning/);
   });
+});
+
+describe("kimg policy: hostile nesting (the built binary, with its own stack)", () => {
+  const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+  for (const [what, text] of [
+    ["800 KB of nested brackets", `a: ${"[".repeat(400_000)}${"]".repeat(400_000)}`],
+    ["3,000 levels", `a: ${"[".repeat(3000)}${"]".repeat(3000)}`],
+    ["3,000 unclosed flow maps", `a: ${"{".repeat(3000)}`],
+  ] as const) {
+    it(`${what}: exit 2, one line naming the place, never an internal error`, () => {
+      const r = spawnSync(process.execPath, [BIN, "policy", "-"], {
+        input: text,
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^kimg policy: <stdin>:1:\d+: exceeded max depth of 1000\n$/);
+    });
+  }
 });

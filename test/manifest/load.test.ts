@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isKimgError } from "../../src/errors.ts";
-import { loadManifests } from "../../src/manifest/index.ts";
+import { loadManifests, MAX_DEPTH } from "../../src/manifest/index.ts";
 
 function syntaxError(text: string, source = "in.yaml"): string {
   try {
@@ -104,5 +104,40 @@ describe("YAML as Kubernetes reads it (go-yaml v2)", () => {
     assert.equal(report.containers[0]?.name, "2024-01-01");
     // `yes` is still the boolean true, which the API server rejects for a string field.
     assert.ok((byName.get("c")?.errors.length ?? 0) > 0);
+  });
+});
+
+describe("nesting depth (hostile input never overflows the stack)", () => {
+  const refused = (text: string, where: RegExp) => {
+    assert.throws(
+      () => loadManifests(text, "deep.yaml"),
+      (e: unknown) =>
+        isKimgError(e) &&
+        e.code === "INPUT_UNREADABLE" &&
+        where.test(e.message) &&
+        e.message.endsWith(`exceeded max depth of ${MAX_DEPTH}`),
+    );
+  };
+  it("reads MAX_DEPTH levels", () => {
+    const text = `${"[".repeat(MAX_DEPTH)}${"]".repeat(MAX_DEPTH)}`;
+    assert.equal(loadManifests(text, "ok.yaml").documents.length, 1);
+  });
+  it("refuses one level more, at the bracket that goes too deep", () => {
+    refused(`a: ${"[".repeat(MAX_DEPTH)}${"]".repeat(MAX_DEPTH)}`, /^deep\.yaml:1:1003: /);
+  });
+  it("800 KB of nested brackets, closed or not, flow maps too", () => {
+    for (const text of [
+      `a: ${"[".repeat(400_000)}${"]".repeat(400_000)}`,
+      `a: ${"[".repeat(800_000)}`,
+      `a: ${"{".repeat(800_000)}`,
+      `kind: Pod\nspec: ${"{a: ".repeat(200_000)}`,
+    ]) {
+      refused(text, /^deep\.yaml:\d+:\d+: /);
+    }
+  });
+  it("deep block nesting", () => {
+    let text = "a:\n";
+    for (let i = 1; i < 3000; i++) text += `${" ".repeat(i)}b:\n`;
+    refused(text, /^deep\.yaml:\d+:\d+: /);
   });
 });

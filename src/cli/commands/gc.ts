@@ -27,6 +27,7 @@ import {
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes } from "../render/bytes.ts";
+import { toJson } from "../render/safe.ts";
 
 export interface GcFlags {
   readonly high?: string;
@@ -146,7 +147,7 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
   }
   const failed = report.failed.length > 0;
   if (f.json) {
-    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    io.stdout.write(`${toJson(report, 2)}\n`);
     return failed ? EXIT.INVALID : EXIT.OK;
   }
   const out = (s: string): boolean => io.stdout.write(`${s}\n`);

@@ -4,6 +4,7 @@
 import { defaultStoreDir, FsBlobStore, type ImageInspection, inspectImage } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes } from "../render/bytes.ts";
+import { safe, toJson } from "../render/safe.ts";
 
 export interface InspectFlags {
   readonly json: boolean;
@@ -14,7 +15,7 @@ export interface InspectFlags {
 
 const isoSeconds = (s: string): string => s.replace(/\.\d+Z$/, "Z");
 const list = (xs: readonly string[] | undefined): string =>
-  xs === undefined || xs.length === 0 ? "-" : JSON.stringify(xs);
+  xs === undefined || xs.length === 0 ? "-" : toJson(xs);
 
 /** The text form: one `key  value` line per field, then one block per layer. */
 export function renderInspection(i: ImageInspection): string {
@@ -65,12 +66,13 @@ export function renderInspection(i: ImageInspection): string {
       `       shared with ${l.sharedWith.length === 0 ? "-" : l.sharedWith.join(", ")}`,
     );
   });
-  return out.join("\n");
+  // Config fields, labels and annotations are the image author's text.
+  return out.map(safe).join("\n");
 }
 
 export async function runInspect(ref: string, f: InspectFlags, io: CliIO): Promise<number> {
   const store = await FsBlobStore.open(f.store ?? defaultStoreDir(f.env, f.homedir));
   const i = await inspectImage(store, ref);
-  io.stdout.write(f.json ? `${JSON.stringify(i, null, 2)}\n` : `${renderInspection(i)}\n`);
+  io.stdout.write(f.json ? `${toJson(i, 2)}\n` : `${renderInspection(i)}\n`);
   return EXIT.OK;
 }

@@ -19,6 +19,7 @@ import {
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
+import { toJson } from "../render/safe.ts";
 
 /** `1h`, `90m0s`: the grace period as people set it. */
 function graceText(ms: number): string {
@@ -79,7 +80,7 @@ export async function runPrune(f: PruneFlags, io: CliIO): Promise<number> {
     keptPartials,
   };
   if (f.json) {
-    io.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    io.stdout.write(`${toJson(outcome, 2)}\n`);
     return EXIT.OK;
   }
   const verb = f.dryRun ? "Would delete" : "Deleted";

@@ -29,6 +29,7 @@ import {
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
 import { type BarStream, ProgressBars } from "../render/progress-bars.ts";
+import { safe, toJson } from "../render/safe.ts";
 
 interface StoreFlags {
   readonly store?: string;
@@ -57,6 +58,12 @@ function openStore(f: StoreFlags): Promise<FsBlobStore> {
 
 /** One line per event (none for `done`: the summary line follows). */
 export function progressLine(e: ProgressEvent): string | undefined {
+  const line = progressText(e);
+  // Media types and endpoints come from the registry's headers.
+  return line === undefined ? undefined : safe(line);
+}
+
+function progressText(e: ProgressEvent): string | undefined {
   switch (e.type) {
     case "resolve":
       return `${e.ref}: resolved to ${e.digest} (${e.mediaType}, ${formatBytes(e.size)})${e.endpoint !== undefined ? ` from ${e.endpoint}` : ""}`;
@@ -114,7 +121,7 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
       return;
     }
     if (json) {
-      io.stdout.write(`${JSON.stringify(e)}\n`);
+      io.stdout.write(`${toJson(e)}\n`);
       return;
     }
     if (!everyEvent && e.type === "blob-progress") return; // a TTY: one line per layer step
@@ -161,9 +168,8 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     const i = r.image;
     line = `Pulled ${i.ref}: digest ${i.digest}, ${formatBytes(i.size)}, ${i.layers} layers (${formatBytes(i.bytesDownloaded)} downloaded) in ${formatDuration(Date.now() - started)}`;
   }
-  if (json)
-    io.stdout.write(`${JSON.stringify({ type: "summary", action: r.action, message: line })}\n`);
-  else io.stdout.write(`${line}\n`);
+  if (json) io.stdout.write(`${toJson({ type: "summary", action: r.action, message: line })}\n`);
+  else io.stdout.write(`${safe(line)}\n`);
   return EXIT.OK;
 }
 
@@ -178,7 +184,7 @@ export function renderImages(records: readonly ImageRecord[]): string {
   const rows = [
     ["REPOSITORY", "TAG", "DIGEST", "SIZE", "PULLED", "LAST USED"],
     ...records.map((r) => [
-      ...repoAndTag(r.name),
+      ...repoAndTag(r.name).map(safe),
       shortDigest(r.manifestDigest),
       formatBytes(r.size),
       isoSeconds(r.pulledAt),
@@ -199,7 +205,7 @@ export function renderImages(records: readonly ImageRecord[]): string {
 export async function runImages(f: StoreFlags & { json: boolean }, io: CliIO): Promise<number> {
   const store = await openStore(f);
   const records = await store.listImages();
-  io.stdout.write(f.json ? `${JSON.stringify(records, null, 2)}\n` : `${renderImages(records)}\n`);
+  io.stdout.write(f.json ? `${toJson(records, 2)}\n` : `${renderImages(records)}\n`);
   return EXIT.OK;
 }
 

@@ -27,6 +27,7 @@ import {
   runPods,
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
+import { safe, toJson } from "../render/safe.ts";
 
 export interface RunFlags {
   readonly files: readonly string[];
@@ -133,7 +134,8 @@ export function eventRows(events: readonly RecordedEvent[], now: number): string
   ]);
 }
 
-function table(rows: readonly string[][], indent: string): string {
+function table(unsafeRows: readonly string[][], indent: string): string {
+  const rows = unsafeRows.map((r) => r.map(safe));
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
     .map(
@@ -173,12 +175,13 @@ export function describePod(
     if (cs.length === 0) continue;
     lines.push(title);
     for (const c of cs) {
-      lines.push(`  ${c.name}:`, `    Image:          ${c.image}`);
+      lines.push(`  ${c.name}:`, `    Image:          ${safe(c.image)}`);
       if (c.imageRef !== undefined) {
         lines.push(`    Image ID:       ${c.imageRef}`, "    State:          image ready");
       } else if (c.waiting !== undefined) {
         lines.push("    State:          Waiting", `      Reason:       ${c.waiting.reason}`);
-        if (c.waiting.message !== undefined) lines.push(`      Message:      ${c.waiting.message}`);
+        if (c.waiting.message !== undefined)
+          lines.push(`      Message:      ${safe(c.waiting.message)}`);
       }
     }
   }
@@ -216,7 +219,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
     alwaysPullImages: f.alwaysPullImages,
     ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
   });
-  for (const r of input.rejected) io.stderr.write(`kimg: ${r.message}\n`);
+  for (const r of input.rejected) io.stderr.write(`kimg: ${safe(r.message)}\n`);
   if (input.pods.length === 0) {
     if (input.rejected.length > 0) return EXIT.INVALID;
     throw new KimgError("INPUT_INVALID", `no pods or workloads in ${f.files.join(", ")}`);
@@ -228,7 +231,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
     nodeDockerConfigSource({
       rootDir: f.rootDir ?? store.root,
       home: f.env.HOME ?? home,
-      onError: (e) => io.stderr.write(`kimg: warning: ${e.message}\n`),
+      onError: (e) => io.stderr.write(`kimg: warning: ${safe(e.message)}\n`),
     }),
   ];
   if (f.credentialProviderConfig !== undefined) {
@@ -258,7 +261,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
       await credentialProviderPlugins(pluginConfig, {
         binDir: f.credentialProviderBinDir,
         onError: (e, provider) =>
-          io.stderr.write(`kimg: credential provider ${provider}: ${e.message}\n`),
+          io.stderr.write(`kimg: credential provider ${provider}: ${safe(e.message)}\n`),
       }),
     );
   }
@@ -296,7 +299,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
       events.push(e);
       if (json) {
         io.stdout.write(
-          `${JSON.stringify({
+          `${toJson({
             type: e.type,
             reason: e.reason,
             message: e.message,
@@ -313,7 +316,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
   if (json) {
     for (const s of statuses) {
       io.stdout.write(
-        `${JSON.stringify({
+        `${toJson({
           pod: `${s.pod.namespace}/${s.pod.name}`,
           ready: s.ready,
           containers: s.containers,
