@@ -49,7 +49,11 @@ function kimg(
   args: string[],
   home: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, HOME: home, CONTAINERS_REGISTRIES_CONF: "/dev/null" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    CONTAINERS_REGISTRIES_CONF: "/dev/null",
+  };
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
   delete env.KIMG_STORE;
