@@ -24,6 +24,7 @@ const HOSTILE =
 
 // What may appear raw in output: printable text, newline, and nothing else (no colour either:
 // the binary runs without a TTY).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069]/u;
 
 function assertTerminalSafe(what: string, s: string): void {
