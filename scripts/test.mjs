@@ -7,6 +7,13 @@ import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 
+// What the tests need from Debian, installed when missing: no test skips for a missing tool.
+const deps = spawnSync("bash", [join(root, "scripts/test-deps.sh")], { stdio: "inherit" });
+if (deps.status !== 0) {
+  console.error("test dependencies missing: not running the tests");
+  process.exit(deps.status ?? 1);
+}
+
 // The CLI tests run the built binary: build first, so they never test a stale dist/.
 const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) {
