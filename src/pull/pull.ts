@@ -107,13 +107,33 @@ function imagePlatform(p: Platform): ImagePlatform {
   };
 }
 
+/** Codes of errors that mean the connection or its stream broke (undici's and the kernel's). */
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EAI_AGAIN",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+/** The stream or connection broke (ECONNRESET, UND_ERR_SOCKET "other side closed", …). */
+function isNetworkError(e: unknown): e is Error & { code?: string } {
+  if (!(e instanceof Error) || e.name === "AbortError") return false;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && (code.startsWith("UND_ERR") || NETWORK_ERROR_CODES.has(code));
+}
+
 /** Errors worth another attempt at a blob: the stream or connection broke. */
 function retryable(e: unknown): boolean {
   if (isKimgError(e)) {
     return e.code === "REGISTRY_UNAVAILABLE" || e.code === "SIZE_MISMATCH";
   }
-  if (e instanceof Error && e.name === "AbortError") return false;
-  return true; // socket errors (ECONNRESET, UND_ERR_SOCKET, premature close…)
+  return isNetworkError(e);
 }
 
 async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
@@ -346,7 +366,16 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
           });
           return;
         } catch (e) {
-          if (attempt >= attempts || !retryable(e) || signal?.aborted === true) throw e;
+          if (attempt < attempts && retryable(e) && signal?.aborted !== true) continue;
+          // A connection that broke on every attempt is the registry's failure, not kimg's.
+          if (isNetworkError(e) && signal?.aborted !== true) {
+            throw new KimgError(
+              "REGISTRY_UNAVAILABLE",
+              `GET ${client.host}/v2/${repo}/blobs/${b.digest}: ${e.message} (after ${attempt} attempts)`,
+              { cause: e },
+            );
+          }
+          throw e;
         }
       }
     };

@@ -210,8 +210,27 @@ export class Authorizer {
     try {
       realm = new URL(realmText);
     } catch {
-      throw new KimgError("REGISTRY_ERROR", `${this.#opts.host}: invalid token realm`);
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `${this.#opts.host}: invalid token realm ${JSON.stringify(realmText)}: not a URL`,
+      );
     }
+    if (realm.username !== "" || realm.password !== "") {
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `${this.#opts.host}: invalid token realm: a URL with user information`,
+      );
+    }
+    // Only an HTTP(S) token server: a `file:`, `data:` or other realm is the registry
+    // misbehaving (containerd's fetchToken sends the realm to net/http, which refuses other
+    // schemes with "unsupported protocol scheme").
+    if (realm.protocol !== "https:" && realm.protocol !== "http:") {
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `${this.#opts.host}: invalid token realm ${JSON.stringify(realmText)}: unsupported protocol scheme ${JSON.stringify(realm.protocol.replace(/:$/, ""))}`,
+      );
+    }
+
     const service = c.params.service ?? "";
     const scopes = [...new Set([scope, ...(c.params.scope ?? "").split(" ")])].filter(
       (s) => s !== "",

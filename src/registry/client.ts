@@ -15,11 +15,16 @@
 // - getBlob: raw bytes (`Accept-Encoding: identity`, no decoding), `Range: bytes=N-` resume with
 //   206 / 200 (restart from 0) / 416 (containerd resolver.go `withOffsetCheck`,
 //   httpreadseeker.go).
-// - Redirects followed here, at most 5, `Authorization` sent only to the registry's own origin
+// - Redirects followed here, at most 5, `Authorization` sent only to the origin it was made for
 //   (distribution-spec "API": MUST NOT forward Authorization across hosts; containerd
 //   resolver.go `do`).
 // - 401: challenge → token → retry; a 401 with a cached token is retried once with a fresh one,
 //   then fails "pull access denied, …" (containerd authorizer.go `AddResponses`, resolver.go).
+//   Challenges are keyed by the origin that answered, as containerd keys its auth handlers by
+//   the host of the response's request (authorizer.go `AddResponses`: `last.Request.URL.Host`).
+//   The registry's credentials go only with the registry's own challenges (to the token realm
+//   it names, which may be on another host, as docker allows); a redirect target that answers
+//   401 gets an anonymous token at most, never a credential (docs/security.md).
 // - Errors: KimgError codes with containerd/docker-like text, the host, the request and status.
 
 import { createHash } from "node:crypto";
@@ -128,6 +133,8 @@ export class RegistryClient {
   readonly #agent: HttpAgent;
   readonly #ownAgent: boolean;
   readonly #auth: Authorizer;
+  /** Authorizers of redirect targets that challenged, by origin: anonymous, never credentials. */
+  readonly #foreign = new Map<string, Authorizer>();
   readonly #retry: RetryOptions;
   readonly #maxManifest: number;
   readonly #maxRedirects: number;
@@ -348,6 +355,23 @@ export class RegistryClient {
     return new URL(`/v2/${repo}/manifests/${reference}`, this.baseUrl);
   }
 
+  /** The authorizer for challenges from `origin`: the registry's own, or an anonymous one. */
+  #authorizerFor(origin: string): Authorizer {
+    if (origin === this.baseUrl.origin) return this.#auth;
+    let a = this.#foreign.get(origin);
+    if (a === undefined) {
+      a = new Authorizer({
+        host: new URL(origin).host,
+        agent: this.#agent,
+        credentials: undefined,
+        now: this.#retry.now,
+        userAgent: this.#ua,
+      });
+      this.#foreign.set(origin, a);
+    }
+    return a;
+  }
+
   /** A request needing pull access to `repo`: auth (401 → token → retry), retries, redirects. */
   async #send(
     repo: string,
@@ -357,22 +381,36 @@ export class RegistryClient {
     opts: RequestOptions,
   ): Promise<Sent> {
     const scope = pullScope(repo);
-    let tries = 0;
-    let auth = await this.#auth.authorize(scope, opts.signal);
+    // What to send to each origin: the registry's authorization, and anonymous tokens for
+    // redirect targets that asked for one.
+    const auths = new Map<string, { header: string; fresh: boolean }>();
+    const tries = new Map<string, number>();
+    const first = await this.#auth.authorize(scope, opts.signal);
+    if (first !== undefined) auths.set(this.baseUrl.origin, first);
     for (;;) {
-      const sent = await this.#withRetry(method, url, headers, auth?.header, opts);
+      const sent = await this.#withRetry(method, url, headers, auths, opts);
       if (sent.res.status !== 401) return sent;
-      tries++;
+      const origin = sent.url.origin;
+      const n = (tries.get(origin) ?? 0) + 1;
+      tries.set(origin, n);
+      const authorizer = this.#authorizerFor(origin);
       const challenges = parseWWWAuthenticate(headerValues(sent.res.headers, "www-authenticate"));
-      const known = this.#auth.challenged(challenges, scope);
+      const known = authorizer.challenged(challenges, scope);
       // Retry after a first 401 without auth or with a cached token; never after a fresh one.
-      if (known && tries < 3 && auth?.fresh !== true) {
-        const next = await this.#auth.authorize(scope, opts.signal);
+      if (known && n < 3 && auths.get(origin)?.fresh !== true) {
+        const next = await authorizer.authorize(scope, opts.signal);
         if (next !== undefined) {
           await sent.res.discard();
-          auth = next;
+          auths.set(origin, next);
           continue;
         }
+      }
+      if (origin !== this.baseUrl.origin) {
+        await sent.res.discard();
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `${method} ${url.host}${url.pathname}: the registry redirected to ${sent.url.host}, which answered 401 Unauthorized; kimg sends the registry's credentials only to the registry`,
+        );
       }
       const err = challenges.find((ch) => ch.params.error !== undefined)?.params.error;
       const hint = err === undefined ? "" : `server message: ${err}: authorization failed; `;
@@ -385,14 +423,14 @@ export class RegistryClient {
     method: "GET" | "HEAD",
     url: URL,
     headers: Record<string, string>,
-    authorization: string | undefined,
+    auths: ReadonlyMap<string, { header: string }> | undefined,
     opts: RequestOptions,
   ): Promise<Sent> {
     const r = this.#retry;
     for (let attempt = 1; ; attempt++) {
       let sent: Sent;
       try {
-        sent = await this.#follow(method, url, headers, authorization, opts);
+        sent = await this.#follow(method, url, headers, auths, opts);
       } catch (e) {
         if (e instanceof KimgError || opts.signal?.aborted === true || attempt >= r.maxAttempts) {
           if (e instanceof KimgError) throw e;
@@ -415,21 +453,20 @@ export class RegistryClient {
     }
   }
 
-  /** One request with redirects followed here; Authorization only to the registry's origin. */
+  /** One request with redirects followed here; each origin gets only its own Authorization. */
   async #follow(
     method: "GET" | "HEAD",
     start: URL,
     headers: Record<string, string>,
-    authorization: string | undefined,
+    auths: ReadonlyMap<string, { header: string }> | undefined,
     opts: RequestOptions,
   ): Promise<Sent> {
     let url = start;
     let m = method;
     for (let hop = 0; ; hop++) {
       const h: Record<string, string> = { ...headers, "user-agent": this.#ua };
-      if (authorization !== undefined && url.origin === this.baseUrl.origin) {
-        h.authorization = authorization;
-      }
+      const authorization = auths?.get(url.origin)?.header;
+      if (authorization !== undefined) h.authorization = authorization;
       const res = await httpRequest(this.#agent, {
         method: m,
         url,
