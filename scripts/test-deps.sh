@@ -9,10 +9,11 @@
 # chromium: the browser the web UI tests drive with playwright-core (test/web/); zstd: makes the
 # zstd layers the unpack tests (test/unpack/) decode; python3: reads xattrs (os.listxattr) in
 # the umoci conformance test; attr: setfattr/getfattr for the xattr tests; util-linux: runuser,
-# how the tests act as another local user (nobody); curl: that user's HTTP client.
+# how the tests act as another local user (nobody); curl: that user's HTTP client; perl (Essential
+# on Debian, so always there): what kimg unpack makes lsetxattr/mknodat calls with.
 set -euo pipefail
-apt_pkgs=(docker-registry skopeo umoci apache2-utils openssl bsdutils chromium zstd python3 attr util-linux curl)
-apt_bins=(docker-registry skopeo umoci htpasswd openssl script chromium zstd python3 setfattr runuser curl)
+apt_pkgs=(docker-registry skopeo umoci apache2-utils openssl bsdutils chromium zstd python3 attr util-linux curl perl-base)
+apt_bins=(docker-registry skopeo umoci htpasswd openssl script chromium zstd python3 setfattr runuser curl perl)
 missing=()
 for b in "${apt_bins[@]}"; do
   command -v "$b" >/dev/null 2>&1 || missing+=("$b")

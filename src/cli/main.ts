@@ -471,8 +471,17 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--platform <os/arch[/variant]>", "platform to pull and unpack")
     .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
     .option("--force", "replace DIR when it exists and is not empty")
-    .option("--max-size <size>", "refuse layers whose files hold more than this (default 64Gi)")
+    .option(
+      "--max-size <size>",
+      "refuse layers whose files hold more than this (default 64Gi, and no layer expanding over 100 times its compressed size)",
+    )
     .option("--max-files <n>", "refuse layers with more tar entries than this (default 1000000)")
+    .option("--allow-devices", "create device nodes (as root; never world-writable)")
+    .option("--keep-setuid", "keep setuid/setgid bits on files (dropped by default, with a note)")
+    .option(
+      "--keep-privileged-xattrs",
+      "apply trusted.* and security.* xattrs (as root; skipped by default, with a note)",
+    )
     .option(
       "--insecure-registry <host[:port]>",
       "as for kimg pull, when the image has to be pulled (repeatable)",
@@ -490,6 +499,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           force?: boolean;
           maxSize?: string;
           maxFiles?: string;
+          allowDevices?: boolean;
+          keepSetuid?: boolean;
+          keepPrivilegedXattrs?: boolean;
           insecureRegistry: string[];
           json?: boolean;
         },
@@ -511,6 +523,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
                 force: opts.force === true,
                 ...(opts.maxSize !== undefined ? { maxSize: opts.maxSize } : {}),
                 ...(opts.maxFiles !== undefined ? { maxFiles: opts.maxFiles } : {}),
+                allowDevices: opts.allowDevices === true,
+                keepSetuid: opts.keepSetuid === true,
+                keepPrivilegedXattrs: opts.keepPrivilegedXattrs === true,
                 json: opts.json === true,
                 insecureHosts: opts.insecureRegistry,
                 isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,

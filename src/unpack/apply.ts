@@ -28,7 +28,6 @@
 //   `.wh..wh..opq` removes everything under its directory that this layer did not write,
 //   wherever the marker sits in the tar (containerd tracks `unpackedPaths` the same way).
 
-import { execFile } from "node:child_process";
 // Synchronous system calls, deliberately: entries are applied one after another anyway, and a
 // direct lstat/open/fchmod costs microseconds where a promise round trip through libuv's
 // thread pool costs tens of them — for images of tens of thousands of small files that is most
@@ -56,27 +55,74 @@ import {
   writeSync,
 } from "node:fs";
 import type { Readable } from "node:stream";
-import { promisify } from "node:util";
 import type { Header } from "tar-stream";
 import { KimgError } from "../errors.ts";
 import { cleanEntryName, shownName, splitPath, whiteoutOf } from "./paths.ts";
+import { encodeDev, Syscalls } from "./syscalls.ts";
 import { TarScanner } from "./xattrs.ts";
-
-const execFileP = promisify(execFile);
 
 /** Linux limits/linux/limits.h: a path (with its NUL) and one name. */
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 
 /** errno values an entry's name or shape causes: reported as LAYER_INVALID for that entry. */
-const LAYER_ERRNOS = new Set(["ENAMETOOLONG", "ELOOP", "ENOTDIR", "EEXIST", "EISDIR", "EINVAL"]);
+const LAYER_ERRNOS = new Set([
+  "ENAMETOOLONG",
+  "ELOOP",
+  "ENOTDIR",
+  "EEXIST",
+  "EISDIR",
+  "EINVAL",
+  "EMLINK", // more hardlinks to one inode than the file system allows (ext4: 65,000)
+]);
 
-/** Symlinks expanded while resolving one path before giving up (Linux's MAXSYMLINKS is 40). */
-const MAX_SYMLINKS = 255;
+/** Symlinks expanded while resolving one path before giving up: Linux's MAXSYMLINKS. */
+const MAX_SYMLINKS = 40;
+/**
+ * Path components one resolution may walk (symlink targets included) before giving up. Linux
+ * bounds a lookup by PATH_MAX per name and 40 links; in kimg each component is an lstat, so a
+ * chain of long targets padded with `d/..` would cost milliseconds per entry (issue 19 item 6).
+ */
+const MAX_WALK = 4096;
+
+/** xattrs one entry may carry (ext4 fits its xattrs in one 4 KiB block; real entries have 1-3). */
+export const MAX_XATTRS_PER_ENTRY = 128;
+/** xattrs one unpack may apply in all (an image labelled for SELinux has one per file). */
+export const MAX_XATTRS_TOTAL = 1_000_000;
+/** Linux's XATTR_SIZE_MAX (include/uapi/linux/limits.h): the kernel refuses larger values. */
+const XATTR_SIZE_MAX = 65536;
+/** Device nodes and FIFOs created concurrently before their metadata is applied. */
+const SPECIAL_BATCH = 1024;
+
+/** The largest id Linux takes for chown ((uid_t)-1 means "unchanged"). */
+const MAX_ID = 4294967294;
 
 export interface Limits {
   readonly maxBytes: number;
   readonly maxFiles: number;
+}
+
+/** What an unpack may create beyond plain files (issue 19 item 2): all off by default. */
+export interface Privileges {
+  /** Create device nodes (root only); never world-writable even then. */
+  readonly allowDevices?: boolean;
+  /** Keep setuid/setgid bits of files (else dropped, with a note per entry). */
+  readonly keepSetuid?: boolean;
+  /** Apply `trusted.*` and `security.*` xattrs (root only). */
+  readonly keepPrivilegedXattrs?: boolean;
+}
+
+interface PendingSpecial {
+  readonly made: Promise<unknown>;
+  readonly hdr: Header;
+  readonly abs: string;
+  readonly rel: string;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly atime: number;
+  readonly mtime: number;
+  readonly xattrs: Map<string, Buffer> | undefined;
 }
 
 interface DirAttrs {
@@ -89,9 +135,13 @@ interface DirAttrs {
 class NoteKind {
   count = 0;
   readonly examples: string[] = [];
+  readonly #keep: number;
+  constructor(keep = 3) {
+    this.#keep = keep;
+  }
   add(example: string): void {
     this.count++;
-    if (this.examples.length < 3) this.examples.push(example);
+    if (this.examples.length < this.#keep) this.examples.push(example);
   }
 }
 
@@ -116,12 +166,56 @@ async function drain(s: Readable): Promise<void> {
   }
 }
 
-/** A number from a PAX record ("1700000000.123456789"), or undefined. */
-function paxNumber(pax: Record<string, string> | undefined, key: string): number | undefined {
+/** The most seconds a Date holds (ECMA-262: ±8.64e15 ms); file systems hold far less. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * A time in seconds as Node's fs takes it. Node turns a negative number into "now"
+ * (lib/internal/fs/utils.js toUnixTimestamp), so a time before 1970 goes as a Date (ms
+ * precision, enough for 1969); past a Date's range it is clamped — utimensat would clamp it to
+ * the file system's range anyway (ext4: 1901 to 2446).
+ */
+function fsTime(t: number): number | Date {
+  if (t >= 0) return Math.min(t, MAX_DATE_SECONDS);
+  return new Date(Math.max(t, -MAX_DATE_SECONDS) * 1000);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Go's strconv.ParseInt(v, 10, 64): an optional sign, decimal digits, within int64. */
+function parseInt64(v: string): bigint | undefined {
+  if (!/^[+-]?[0-9]+$/.test(v)) return undefined;
+  const n = BigInt(v);
+  return n < INT64_MIN || n > INT64_MAX ? undefined : n;
+}
+
+/**
+ * The PAX records kimg reads, parsed as Go's archive/tar does (reader.go mergePAX and
+ * parsePAXTime): uid, gid and size with ParseInt(v, 10, 64), times as `[-]SECONDS[.DIGITS]`.
+ * `1.5`, `0x10`, `1e20`, `-1e30` are invalid headers there, and here.
+ * @returns undefined when absent; a string naming the problem when invalid.
+ */
+function paxField(
+  pax: Record<string, string> | undefined,
+  key: "uid" | "gid" | "size" | "mtime" | "atime",
+): number | undefined | { invalid: string } {
   const v = pax?.[key];
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
+  if (v === undefined) return undefined;
+  const bad = { invalid: `invalid PAX ${key} record ${JSON.stringify(v)}` };
+  if (key === "mtime" || key === "atime") {
+    const dot = v.indexOf(".");
+    const secs = parseInt64(dot === -1 ? v : v.slice(0, dot));
+    const frac = dot === -1 ? "" : v.slice(dot + 1);
+    if (secs === undefined || !/^[0-9]*$/.test(frac)) return bad;
+    const n =
+      Number(secs) +
+      (frac === "" ? 0 : Number(`0.${frac.slice(0, 9)}`) * (v.startsWith("-") ? -1 : 1));
+    return n;
+  }
+  const n = parseInt64(v);
+  if (n === undefined || (key === "size" && n < 0n)) return bad;
+  return Number(n);
 }
 
 /**
@@ -158,12 +252,25 @@ export class Applier {
   #entryXattrs: Map<string, Buffer> | undefined;
   #entryName = "";
   readonly #devices = new NoteKind();
+  readonly #devicesRefused = new NoteKind();
+  readonly #privilegedXattrs = new NoteKind();
+  /** One line per entry whose setuid/setgid bits were dropped (up to 100 named). */
+  readonly #setuid = new NoteKind(100);
   readonly #sameLayerWhiteouts = new NoteKind();
+  readonly #privileges: Privileges;
+  readonly #sys = new Syscalls();
+  #xattrCount = 0;
+  /** FIFOs and devices being created by the helper; their metadata follows in flushSpecials. */
+  #pending: PendingSpecial[] = [];
+  readonly #pendingRels = new Set<string>();
+  /** Lexical parent path → the in-root directory it resolved to (cleared on any removal). */
+  readonly #resolved = new Map<string, string>();
 
-  constructor(root: string, limits: Limits, signal?: AbortSignal) {
+  constructor(root: string, limits: Limits, signal?: AbortSignal, privileges: Privileges = {}) {
     this.root = root;
     this.limits = limits;
     this.signal = signal;
+    this.#privileges = privileges;
     const getuid = process.getuid?.bind(process);
     const getgid = process.getgid?.bind(process);
     this.#uid = getuid !== undefined ? getuid() : -1;
@@ -224,11 +331,18 @@ export class Applier {
     if (comps.length === 0) return "";
     const lexical = comps.join("/");
     if (this.#knownDirs.has(lexical)) return lexical;
+    const cached = this.#resolved.get(lexical);
+    if (cached !== undefined) return cached;
     let cur: string[] = [];
-    const queue = [...comps];
+    // Components still to walk, last first (pop is O(1); a symlink's target is pushed reversed).
+    const queue = [...comps].reverse();
     let links = 0;
+    let walked = 0;
     while (queue.length > 0) {
-      const c = queue.shift() as string;
+      const c = queue.pop() as string;
+      if (++walked > MAX_WALK) {
+        throw this.#unsafe(name, `path resolution walks more than ${MAX_WALK} components`);
+      }
       if (c === "..") {
         cur.pop(); // stops at the root
         continue;
@@ -252,7 +366,11 @@ export class Applier {
         if (++links > MAX_SYMLINKS) throw this.#unsafe(name, "too many levels of symbolic links");
         const target = readlinkSync(abs);
         if (target.startsWith("/")) cur = []; // re-rooted: "/" is the root
-        queue.unshift(...splitPath(target));
+        const parts = splitPath(target);
+        if (queue.length + parts.length > MAX_WALK) {
+          throw this.#unsafe(name, `path resolution walks more than ${MAX_WALK} components`);
+        }
+        for (let i = parts.length - 1; i >= 0; i--) queue.push(parts[i] as string);
         continue;
       }
       if (st.isDirectory()) {
@@ -262,7 +380,11 @@ export class Applier {
       }
       throw this.#invalid(name, `parent ${shownName(rel)} is not a directory`);
     }
-    return cur.join("/");
+    const out = cur.join("/");
+    // Valid until something is removed: a symlink created later sits where nothing was, and
+    // no cached walk went through a missing component (it would have created a directory).
+    if (links > 0) this.#resolved.set(lexical, out);
+    return out;
   }
 
   /** Removes whatever is at `rel` (a directory recursively); nothing there is fine. */
@@ -282,6 +404,7 @@ export class Applier {
     } else {
       unlinkSync(abs);
     }
+    this.#resolved.clear();
   }
 
   /** Opaque directory: removes everything under `rel` this layer did not write. */
@@ -327,6 +450,11 @@ export class Applier {
 
   /** Applies one tar entry; consumes its content stream. */
   async apply(hdr: Header, content: Readable): Promise<void> {
+    // FIFOs and devices in a row are created concurrently; anything else first waits for them
+    // (it may replace, link to or whiteout one of them).
+    const special =
+      hdr.type === "fifo" || hdr.type === "character-device" || hdr.type === "block-device";
+    if (!special || this.#pending.length >= SPECIAL_BATCH) await this.flushSpecials();
     // Both tar-stream and the scanner see the same entries in the same order; the scanner is
     // ahead (the hasher feeds it before tar-stream parses). A name mismatch is noted, never
     // misapplied.
@@ -348,8 +476,10 @@ export class Applier {
       // is a file) is the layer's fault: LAYER_INVALID naming it. Other errors (ENOSPC, EIO,
       // EACCES on the parent directory) are the machine's and pass unchanged.
       const code = errno(e);
-      if (code !== undefined && LAYER_ERRNOS.has(code)) {
-        throw this.#invalid(hdr.name, `${code}: ${(e as Error).message.split(", ")[0]}`);
+      if (code !== undefined && LAYER_ERRNOS.has(code) && !(e instanceof KimgError)) {
+        // Node's text is "CODE: what, syscall 'path'": the code and what, not our temp paths.
+        const what = (e as Error).message.split(", ")[0]?.replace(`${code}: `, "") ?? "";
+        throw this.#invalid(hdr.name, `${code}: ${what}`);
       }
       throw e;
     }
@@ -363,6 +493,7 @@ export class Applier {
     if (name.includes("\0")) throw this.#unsafe(name, "NUL in the name");
     const comps = cleanEntryName(name);
     if (comps === undefined) throw this.#unsafe(name, "path climbs out of the root (..)");
+    const fields = this.#headerFields(hdr);
     this.#checkLength(name, comps);
     const base = comps[comps.length - 1];
     if (base === undefined) {
@@ -372,10 +503,7 @@ export class Applier {
       await drain(content);
       if (hdr.type !== "directory")
         throw this.#unsafe(name, "refusing to change the type of the root directory");
-      const pax = (hdr.pax ?? undefined) as Record<string, string> | undefined;
-      const mtime = paxNumber(pax, "mtime") ?? hdr.mtime.getTime() / 1000;
-      const atime = Math.max(paxNumber(pax, "atime") ?? mtime, mtime);
-      this.#dirAttrs.set("", { mode: hdr.mode & 0o7777, atime, mtime });
+      this.#dirAttrs.set("", { mode: hdr.mode & 0o7777, atime: fields.atime, mtime: fields.mtime });
       return;
     }
     const parentComps = comps.slice(0, -1);
@@ -414,15 +542,17 @@ export class Applier {
     }
     const dir = await this.#resolveDir(parentComps, true, name);
     const rel = dir === "" || dir === undefined ? base : `${dir}/${base}`;
+    if (this.#pendingRels.has(rel)) await this.flushSpecials(); // the same name twice in a row
     const abs = this.#abs(rel);
     this.#markLayerPath(rel);
-    const pax = (hdr.pax ?? undefined) as Record<string, string> | undefined;
-    const uid = paxNumber(pax, "uid") ?? hdr.uid;
-    const gid = paxNumber(pax, "gid") ?? hdr.gid;
-    const mtime = paxNumber(pax, "mtime") ?? hdr.mtime.getTime() / 1000;
-    // containerd chtimes(latestTime(atime, mtime), mtime).
-    const atime = Math.max(paxNumber(pax, "atime") ?? mtime, mtime);
-    const mode = hdr.mode & 0o7777;
+    const { uid, gid, mtime, atime } = fields;
+    let mode = hdr.mode & 0o7777;
+    if ((mode & 0o6000) !== 0 && type !== "directory" && this.#privileges.keepSetuid !== true) {
+      // setuid/setgid on anything but a directory (where setgid only makes new files inherit
+      // the group) is dropped unless asked for: any user who can reach DIR could run it.
+      this.#setuid.add(`${shownName(name)} ${(mode & 0o7777).toString(8).padStart(4, "0")}`);
+      mode &= ~0o6000;
+    }
     const existing = lstatOrUndefined(abs);
 
     switch (type) {
@@ -457,7 +587,7 @@ export class Applier {
           else this.#noteOwner(uid, gid, name);
           await this.#setXattrs(abs); // before the mode, which may forbid writing them
           fchmodSync(fd, mode); // after chown, which may clear setuid bits
-          futimesSync(fd, atime, mtime);
+          futimesSync(fd, fsTime(atime), fsTime(mtime));
         } finally {
           closeSync(fd);
         }
@@ -473,8 +603,8 @@ export class Applier {
         }
         symlinkSync(hdr.linkname, abs); // literal target, never followed by kimg
         await this.#own(abs, uid, gid, name);
-        await this.#setXattrs(abs); // setfattr -h: the link itself, never its target
-        lutimesSync(abs, atime, mtime);
+        await this.#setXattrs(abs); // lsetxattr: the link itself, never its target
+        lutimesSync(abs, fsTime(atime), fsTime(mtime));
         await drain(content);
         break;
       }
@@ -483,8 +613,7 @@ export class Applier {
       case "fifo": {
         await drain(content);
         if (existing !== undefined) await this.#remove(rel, existing.isDirectory());
-        await this.#special(hdr, abs, rel, mode, uid, gid, atime, mtime);
-        if (lstatOrUndefined(abs) !== undefined) await this.#setXattrs(abs);
+        this.#special(hdr, abs, rel, mode, uid, gid, atime, mtime);
         break;
       }
       default:
@@ -532,8 +661,12 @@ export class Applier {
     // rules out CVE-2021-32760's chmod through a link by construction.
   }
 
-  /** Device nodes (root only) and FIFOs: Node has no mknod(2), so mknod(1) does it. */
-  async #special(
+  /**
+   * FIFOs and device nodes: mknodat(2) through the helper (syscalls.ts), queued; their owner,
+   * mode, times and xattrs are applied by flushSpecials once made. Devices only with
+   * `allowDevices`, as root, and never world-writable.
+   */
+  #special(
     hdr: Header,
     abs: string,
     rel: string,
@@ -542,25 +675,63 @@ export class Applier {
     gid: number,
     atime: number,
     mtime: number,
-  ): Promise<void> {
-    const kind = hdr.type === "fifo" ? "p" : hdr.type === "block-device" ? "b" : "c";
-    if (kind !== "p" && !this.asRoot) {
-      this.#devices.add(`${hdr.name} (${hdr.type} ${hdr.devmajor}:${hdr.devminor}): not root`);
+  ): void {
+    const fifo = hdr.type === "fifo";
+    const what = `${shownName(hdr.name)} (${hdr.type}${fifo ? "" : ` ${hdr.devmajor}:${hdr.devminor}`})`;
+    const xattrs = this.#entryXattrs;
+    this.#entryXattrs = undefined;
+    if (!fifo && this.#privileges.allowDevices !== true) {
+      this.#devicesRefused.add(what);
       return;
     }
-    const args = ["-m", (mode & 0o777).toString(8), abs, kind];
-    if (kind !== "p") args.push(String(hdr.devmajor), String(hdr.devminor));
-    try {
-      await execFileP("mknod", args, { timeout: 10_000 });
-    } catch (e) {
-      const why = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
-      this.#devices.add(`${hdr.name} (${hdr.type}): mknod failed: ${why.split("\n")[0]}`);
+    if (!fifo && !this.asRoot) {
+      this.#devices.add(`${what}: not root`);
       return;
     }
-    this.#markLayerPath(rel);
-    await this.#own(abs, uid, gid, hdr.name);
-    chmodSync(abs, mode); // a device node or FIFO: lstat-free, mknod just made it here
-    lutimesSync(abs, atime, mtime);
+    if (!this.#sys.available) {
+      this.#devices.add(`${what}: ${this.#sys.unavailableReason}`);
+      return;
+    }
+    const finalMode = fifo ? mode : mode & 0o775;
+    const type = fifo
+      ? constants.S_IFIFO
+      : hdr.type === "block-device"
+        ? constants.S_IFBLK
+        : constants.S_IFCHR;
+    const dev = fifo ? 0 : encodeDev(hdr.devmajor ?? 0, hdr.devminor ?? 0);
+    // Created 0600: the mode is applied after the owner, as for files.
+    const made = this.#sys.mknod(abs, type | 0o600, dev).then(
+      () => true,
+      (e: unknown) => e,
+    );
+    this.#pending.push({ made, hdr, abs, rel, mode: finalMode, uid, gid, atime, mtime, xattrs });
+    this.#pendingRels.add(rel);
+  }
+
+  /** Waits for queued FIFOs/devices and applies their metadata, in entry order. */
+  async flushSpecials(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingRels.clear();
+    const results = await Promise.all(batch.map((p) => p.made));
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as PendingSpecial;
+      const r = results[i];
+      if (r !== true) {
+        this.#devices.add(
+          `${shownName(p.hdr.name)} (${p.hdr.type}): mknodat: ${(r as Error).message.split(":")[0]}`,
+        );
+        continue;
+      }
+      this.#markLayerPath(p.rel);
+      await this.#own(p.abs, p.uid, p.gid, p.hdr.name);
+      this.#entryName = p.hdr.name;
+      this.#entryXattrs = p.xattrs;
+      await this.#setXattrs(p.abs);
+      chmodSync(p.abs, p.mode); // a device node or FIFO the helper just made here
+      lutimesSync(p.abs, fsTime(p.atime), fsTime(p.mtime));
+    }
   }
 
   async #own(abs: string, uid: number, gid: number, name: string): Promise<void> {
@@ -582,44 +753,117 @@ export class Applier {
   }
 
   /**
-   * The current entry's xattrs on ABS (its own resolved in-root path, just created): one
-   * `setfattr -h` per xattr (-h: never follows a symlink). Refusals (EPERM for trusted.* /
-   * security.* unless root, user.* on links, ENOTSUP…) are noted, one line per entry.
+   * The current entry's xattrs on ABS (its own resolved in-root path, just created), all at
+   * once through the helper's lsetxattr (never follows a symlink). `trusted.*` and
+   * `security.*` (overlayfs redirects, file capabilities, SELinux labels) only as root with
+   * `keepPrivilegedXattrs`. Refusals (user.* on links, ENOTSUP…) are noted, one line per entry.
    */
   async #setXattrs(abs: string): Promise<void> {
     const xs = this.#entryXattrs;
     if (xs === undefined) return;
     this.#entryXattrs = undefined;
-    const failed: string[] = [];
+    const name = shownName(this.#entryName);
+    const wanted: Array<[string, Buffer]> = [];
+    const privileged: string[] = [];
     for (const [n, v] of xs) {
-      try {
-        await execFileP("setfattr", ["-h", "-n", n, "-v", `0s${v.toString("base64")}`, "--", abs], {
-          timeout: 10_000,
-        });
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException & { stderr?: string };
-        if (err.code === "ENOENT") {
-          this.#xattrs.add(
-            `${this.#entryName} ${[...xs.keys()].join(" ")} (setfattr not installed)`,
-          );
-          return;
+      if (n.startsWith("trusted.") || n.startsWith("security.")) {
+        if (!this.asRoot || this.#privileges.keepPrivilegedXattrs !== true) {
+          privileged.push(n);
+          continue;
         }
-        const why =
-          String(err.stderr ?? err.message)
-            .trim()
-            .split("\n")[0] ?? "";
-        failed.push(`${n}: ${why.slice(why.lastIndexOf(": ") + 2)}`);
+      }
+      wanted.push([n, v]);
+    }
+    if (privileged.length > 0) this.#privilegedXattrs.add(`${name} ${privileged.join(" ")}`);
+    if (wanted.length === 0) return;
+    if (!this.#sys.available) {
+      this.#xattrs.add(
+        `${name} ${wanted.map(([n]) => n).join(" ")} (${this.#sys.unavailableReason})`,
+      );
+      return;
+    }
+    const results = await Promise.all(
+      wanted.map(([n, v]) =>
+        this.#sys.lsetxattr(abs, n, v).then(
+          () => undefined,
+          (e: unknown) => `${n}: ${(e as { code?: string }).code ?? String(e)}`,
+        ),
+      ),
+    );
+    const failed = results.filter((r): r is string => r !== undefined);
+    if (failed.length > 0) this.#xattrs.add(`${name} ${failed.join("; ")}`);
+  }
+
+  /** The header's ids and times, as Go's archive/tar reads them; the xattr caps. */
+  #headerFields(hdr: Header): { uid: number; gid: number; mtime: number; atime: number } {
+    const pax = (hdr.pax ?? undefined) as Record<string, string> | undefined;
+    const field = (key: "uid" | "gid" | "size" | "mtime" | "atime"): number | undefined => {
+      const v = paxField(pax, key);
+      if (typeof v === "object") throw this.#invalid(hdr.name, v.invalid);
+      return v;
+    };
+    field("size");
+    if (pax !== undefined) {
+      for (const k of Object.keys(pax)) {
+        // GNU sparse files in PAX form (0.x and 1.0): tar-stream would write the map and data
+        // as a file named GNUSparseFile.0/NAME. Refused rather than written wrong.
+        if (k.startsWith("GNU.sparse.")) {
+          throw this.#invalid(hdr.name, "GNU sparse files (PAX GNU.sparse.*) are not supported");
+        }
       }
     }
-    if (failed.length > 0) this.#xattrs.add(`${this.#entryName} ${failed.join("; ")}`);
+    const uid = field("uid") ?? hdr.uid;
+    const gid = field("gid") ?? hdr.gid;
+    for (const [what, id] of [
+      ["uid", uid],
+      ["gid", gid],
+    ] as const) {
+      if (!Number.isSafeInteger(id) || id < 0 || id > MAX_ID) {
+        throw this.#invalid(hdr.name, `${what} ${id} is out of range (0 to ${MAX_ID})`);
+      }
+    }
+    const mtime = field("mtime") ?? hdr.mtime.getTime() / 1000;
+    // containerd chtimes(latestTime(atime, mtime), mtime).
+    const atime = Math.max(field("atime") ?? mtime, mtime);
+    const xs = this.#entryXattrs;
+    if (xs !== undefined) {
+      if (xs.size > MAX_XATTRS_PER_ENTRY) {
+        throw new KimgError(
+          "UNPACK_LIMIT",
+          `${this.#layer}: ${shownName(hdr.name)}: ${xs.size} xattrs, more than ${MAX_XATTRS_PER_ENTRY} on one entry`,
+        );
+      }
+      this.#xattrCount += xs.size;
+      if (this.#xattrCount > MAX_XATTRS_TOTAL) {
+        throw new KimgError(
+          "UNPACK_LIMIT",
+          `${this.#layer}: ${shownName(hdr.name)}: more than ${MAX_XATTRS_TOTAL} xattrs in the image`,
+        );
+      }
+      for (const [n, v] of xs) {
+        if (v.length > XATTR_SIZE_MAX) {
+          throw this.#invalid(hdr.name, `xattr ${n} is ${v.length} bytes, over ${XATTR_SIZE_MAX}`);
+        }
+        if (n === "" || n.includes("\0"))
+          throw this.#invalid(hdr.name, "an xattr name is empty or holds NUL");
+      }
+    }
+    return { uid, gid, mtime, atime };
+  }
+
+  /** Ends the system-call helper (after the last layer, or on failure). */
+  close(): void {
+    this.#sys.close();
   }
 
   /**
    * Directory modes and times, deepest first (a parent's mode must not lock us out of its
    * children; children's changes must not bump the parent's mtime), then the root's mode.
    * Each path is lstat'ed: only real directories are touched (never through a symlink).
+   * `ownerOnly`: the root becomes 0700 whatever the image says. Returns the image's root mode.
    */
-  async finish(rootMode = 0o755): Promise<void> {
+  async finish(rootMode = 0o755, ownerOnly = false): Promise<number> {
+    await this.flushSpecials();
     const dirs = [...this.#dirAttrs.entries()].sort(
       (a, b) => depth(b[0]) - depth(a[0]) || (a[0] < b[0] ? -1 : 1),
     );
@@ -641,13 +885,15 @@ export class Applier {
       }
       return p;
     };
+    const imageMode = this.#dirAttrs.get("")?.mode ?? rootMode;
     for (const [rel, a] of dirs) {
       const abs = this.#abs(rel);
       if (!(await isRealDir(rel))) continue;
-      chmodSync(abs, a.mode);
-      if (a.mtime !== undefined) lutimesSync(abs, a.atime ?? a.mtime, a.mtime);
+      chmodSync(abs, rel === "" && ownerOnly ? 0o700 : a.mode);
+      if (a.mtime !== undefined) lutimesSync(abs, fsTime(a.atime ?? a.mtime), fsTime(a.mtime));
     }
-    if (!this.#dirAttrs.has("")) chmodSync(this.root, rootMode);
+    if (!this.#dirAttrs.has("")) chmodSync(this.root, ownerOnly ? 0o700 : rootMode);
+    return imageMode;
   }
 
   notes(): string[] {
@@ -659,8 +905,22 @@ export class Applier {
       );
     };
     line(this.#ownership, "ownership not applied (not running as root; uid:gid as recorded)");
-    line(this.#xattrs, "xattrs not applied (refused by the file system, or setfattr missing)");
+    line(this.#xattrs, "xattrs not applied (refused by the file system, or perl missing)");
     line(this.#devices, "device nodes/FIFOs not created");
+    line(
+      this.#devicesRefused,
+      "device nodes not created (give --allow-devices, as root, to create them)",
+    );
+    line(
+      this.#privilegedXattrs,
+      "trusted.*/security.* xattrs not applied (give --keep-privileged-xattrs, as root, to apply them)",
+    );
+    if (this.#setuid.count > 0) {
+      const more = this.#setuid.count - this.#setuid.examples.length;
+      for (const e of this.#setuid.examples)
+        out.push(`setuid/setgid bits dropped (give --keep-setuid to keep them): ${e}`);
+      if (more > 0) out.push(`setuid/setgid bits dropped on ${more} more entries`);
+    }
     line(this.#sameLayerWhiteouts, "whiteouts ignored (they name an entry of their own layer)");
     return out;
   }

@@ -26,7 +26,7 @@ import {
   normalizeContentType,
   shortDigest,
 } from "../oci/index.ts";
-import { Applier, type Limits } from "./apply.ts";
+import { Applier, type Limits, type Privileges } from "./apply.ts";
 import {
   type Compression,
   decodeError,
@@ -36,7 +36,11 @@ import {
 } from "./decompress.ts";
 
 export interface UnpackLimits {
-  /** Total uncompressed bytes of regular-file content across all layers. Default 64 GiB. */
+  /**
+   * Total uncompressed bytes of regular-file content across all layers. Default 64 GiB, and
+   * then each compressed layer may also expand at most MAX_RATIO times (plus 16 MiB): a
+   * 3 MB layer of 3 GB of zeros is refused. Given explicitly, only this limit applies.
+   */
   readonly maxBytes?: number;
   /** Total tar entries across all layers. Default 1,000,000. */
   readonly maxFiles?: number;
@@ -46,6 +50,14 @@ export const DEFAULT_UNPACK_LIMITS: Required<UnpackLimits> = {
   maxBytes: 64 * 1024 ** 3,
   maxFiles: 1_000_000,
 };
+
+/**
+ * How many times its compressed size a layer may expand by default (issue 19 item 6). Real
+ * layers compress 2-10:1; a layer of mostly zeros (a sparse database file) can exceed this and
+ * needs an explicit --max-size. 16 MiB of slack lets tiny layers of empty files through.
+ */
+export const MAX_RATIO = 100;
+const RATIO_SLACK = 16 * 1024 * 1024;
 
 export interface LayerInput {
   /** Opens the layer blob (compressed or not) as a stream (or an iterable of chunks). */
@@ -58,7 +70,7 @@ export interface LayerInput {
   readonly diffId?: string;
 }
 
-export interface UnpackOptions {
+export interface UnpackOptions extends Privileges {
   /** Replace an existing non-empty DIR. */
   readonly force?: boolean;
   readonly limits?: UnpackLimits;
@@ -118,15 +130,30 @@ class Hasher extends Transform {
   readonly hash = createHash("sha256");
   readonly #applier: Applier;
   readonly #label: string;
-  constructor(applier: Applier, label: string) {
+  /** Compressed bytes read so far (undefined: no ratio cap for this layer). */
+  readonly #compressed: { bytes: number } | undefined;
+  #expanded = 0;
+  constructor(applier: Applier, label: string, compressed: { bytes: number } | undefined) {
     super({ highWaterMark: READ_AHEAD_BYTES });
     this.#applier = applier;
     this.#label = label;
+    this.#compressed = compressed;
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
     this.#applier.scanner.write(chunk);
     this.#applier.streamBytes += chunk.length;
+    this.#expanded += chunk.length;
+    const c = this.#compressed;
+    if (c !== undefined && this.#expanded > c.bytes * MAX_RATIO + RATIO_SLACK) {
+      cb(
+        new KimgError(
+          "UNPACK_LIMIT",
+          `${this.#label}: layer expands more than ${MAX_RATIO} times its compressed size (${c.bytes} bytes read, over ${this.#expanded} bytes out); give --max-size to allow it`,
+        ),
+      );
+      return;
+    }
     if (this.#applier.streamBytes > this.#applier.streamByteLimit()) {
       cb(
         new KimgError(
@@ -185,7 +212,8 @@ async function sniff(
 async function applyLayer(
   applier: Applier,
   layer: LayerInput,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  ratioCap: boolean,
 ): Promise<void> {
   const label = shortDigest(layer.digest);
   applier.beginLayer(label);
@@ -199,10 +227,20 @@ async function applyLayer(
     }
   }
   const src = await layer.open();
-  const { head, rest } = await sniff(src);
+  const { head, rest: raw } = await sniff(src);
   const compression: Compression = detectCompression(head);
   const decoder = decompressor(compression);
-  const hasher = new Hasher(applier, label);
+  const compressed = ratioCap && decoder !== undefined ? { bytes: 0 } : undefined;
+  const rest =
+    compressed === undefined
+      ? raw
+      : (async function* () {
+          for await (const c of raw) {
+            compressed.bytes += c.length;
+            yield c;
+          }
+        })();
+  const hasher = new Hasher(applier, label, compressed);
   const extract = tar.extract();
   // The first error any stage emits, and which stage: that is the cause to report. Errors
   // after we start tearing the streams down ourselves ("premature close") are not.
@@ -330,15 +368,30 @@ export async function unpackLayers(
   await cleanStaleSiblings(parent, base);
   const tmp = await mkdtemp(join(parent, `.${base}${TEMP_MARK}${process.pid}-`));
   let renamed = false;
+  const applier = new Applier(tmp, limits, signal, {
+    allowDevices: opts.allowDevices === true,
+    keepSetuid: opts.keepSetuid === true,
+    keepPrivilegedXattrs: opts.keepPrivilegedXattrs === true,
+  });
+  const notes: string[] = [];
   try {
     await chmod(tmp, 0o700);
-    const applier = new Applier(tmp, limits, signal);
+    const ratioCap = opts.limits?.maxBytes === undefined;
     for (const layer of layers) {
       if (signal?.aborted) throw abortError(signal);
-      await applyLayer(applier, layer, signal);
+      await applyLayer(applier, layer, signal, ratioCap);
     }
     if (signal?.aborted) throw abortError(signal);
-    await applier.finish(0o755);
+    // DIR is reachable only by its owner (issue 19 item 2): other users must not reach its
+    // setuid files or device nodes. As umoci's bundle directory is 0700 around a 0755 rootfs,
+    // the image's own root mode is kept only when DIR's parent is already private.
+    const privateParent = await isPrivate(parent);
+    const rootMode = await applier.finish(0o755, !privateParent);
+    if (!privateParent && (rootMode & 0o077) !== 0) {
+      notes.push(
+        `${target} is mode 0700, not the image's ${rootMode.toString(8).padStart(4, "0")}: its parent is open to other users (unpack into a directory of mode 0700 to keep the image's mode)`,
+      );
+    }
     const now = await isEmptyDir(target);
     if (now === "absent") {
       await rename(tmp, target);
@@ -369,10 +422,22 @@ export async function unpackLayers(
       layers: layers.length,
       files: applier.files,
       bytes: applier.bytes,
-      notes: applier.notes(),
+      notes: [...applier.notes(), ...notes],
     };
   } finally {
+    applier.close();
     if (!renamed) await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A directory only its owner (this process's user) can enter: no group or other bits. */
+async function isPrivate(dir: string): Promise<boolean> {
+  try {
+    const st = await lstat(dir);
+    const uid = process.getuid?.() ?? -1;
+    return st.isDirectory() && (st.mode & 0o077) === 0 && st.uid === uid;
+  } catch {
+    return false;
   }
 }
 

@@ -46,7 +46,7 @@ export const PLATFORMS = {
   linuxPpc64le: { os: "linux", architecture: "ppc64le" },
 } as const satisfies Record<string, Platform>;
 
-export type FileType = "file" | "dir" | "symlink" | "hardlink" | "fifo" | "chardev";
+export type FileType = "file" | "dir" | "symlink" | "hardlink" | "fifo" | "chardev" | "blockdev";
 
 export interface FileSpec {
   /** Path inside the layer ("etc/hosts"; a leading "/" is dropped). */
@@ -65,7 +65,7 @@ export interface FileSpec {
   gid?: number;
   /** Default 2024-01-01T00:00:00Z. */
   mtime?: Date;
-  /** Device numbers of a "chardev". */
+  /** Device numbers of a "chardev" or "blockdev". */
   devmajor?: number;
   devminor?: number;
   /** Extra PAX records of the entry (e.g. `"SCHILY.xattr.user.k": "v"` for an xattr). */
@@ -270,10 +270,11 @@ async function addEntry(pack: tar.Pack, f: FileSpec, seed: string): Promise<void
       pack.entry({ ...base, type: "fifo", mode: f.mode ?? 0o644 }, cb);
       break;
     case "chardev":
+    case "blockdev":
       pack.entry(
         {
           ...base,
-          type: "character-device",
+          type: type === "chardev" ? "character-device" : "block-device",
           mode: f.mode ?? 0o644,
           devmajor: f.devmajor ?? 0,
           devminor: f.devminor ?? 0,

@@ -437,6 +437,22 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       assert.equal(big.status, 413);
       assert.equal(big.json.error.code, "PAYLOAD_TOO_LARGE");
     });
+
+    it("800 KB of nested brackets, closed or not, and 1001 block levels: 400, never 500 (issue 19.7)", async () => {
+      const block = Array.from({ length: 1001 }, (_, i) => `${"  ".repeat(i)}a${i}:`).join("\n");
+      for (const text of [
+        `a: ${"[".repeat(400_000)}${"]".repeat(400_000)}\n`,
+        `a: ${"{".repeat(800_000)}\n`,
+        `${block} x\n`,
+      ]) {
+        const r = await call("/api/manifests", { method: "POST", body: { text } });
+        assert.equal(r.status, 400, JSON.stringify(r.json).slice(0, 300));
+        assert.equal(r.json.error.code, "INPUT_UNREADABLE");
+        assert.match(r.json.error.message, /^manifest:\d+:\d+: exceeded max depth of 1000$/);
+      }
+      const ok = await call("/api/manifests", { method: "POST", body: { text: "kind: Pod\n" } });
+      assert.equal(ok.status, 200, "the server is still up");
+    });
   });
 
   describe("pulls, images, inspect, remove", () => {

@@ -29,7 +29,7 @@ import { pushLayout } from "../helpers/skopeo.ts";
 
 interface E {
   name: string;
-  type?: "file" | "directory" | "symlink" | "link" | "fifo" | "character-device";
+  type?: "file" | "directory" | "symlink" | "link" | "fifo" | "character-device" | "block-device";
   content?: string | Buffer;
   mode?: number;
   linkname?: string;
@@ -218,8 +218,8 @@ describe("unpackLayers", () => {
     assert.deepEqual(tree(dir), [
       "abs -> /etc/hosts",
       "bin/ 755",
-      "bin/sh 4755 #!",
-      "bin/sh2 4755 #!",
+      "bin/sh 755 #!",
+      "bin/sh2 755 #!",
       "dangling -> /nowhere",
       "deep/ 755",
       "deep/er/ 755",
@@ -235,6 +235,36 @@ describe("unpackLayers", () => {
     assert.equal(lstatSync(join(dir, "abs")).mtime.getTime(), T0.getTime());
     assert.equal(statSync(dir).mode & 0o777, 0o755);
     assert.deepEqual(siblings(), []);
+    // setuid dropped by default, one note per entry (issue 19 item 2).
+    assert.ok(
+      r.notes.includes("setuid/setgid bits dropped (give --keep-setuid to keep them): bin/sh 4755"),
+      r.notes.join("\n"),
+    );
+  });
+
+  it("keepSetuid keeps setuid/setgid bits; setgid directories keep theirs regardless", async () => {
+    const layer = [
+      { name: "bin/su", content: "#!", mode: 0o4755 },
+      { name: "bin/wall", content: "#!", mode: 0o2755 },
+      { name: "var/mail/", type: "directory" as const, mode: 0o2775 },
+    ];
+    const kept = fresh();
+    const r1 = await unpackLayers(await layersOf(layer), kept, { keepSetuid: true });
+    assert.equal(statSync(join(kept, "bin/su")).mode & 0o7777, 0o4755);
+    assert.equal(statSync(join(kept, "bin/wall")).mode & 0o7777, 0o2755);
+    assert.ok(!r1.notes.some((n) => n.includes("setuid")), r1.notes.join("\n"));
+    const dropped = fresh();
+    const r2 = await unpackLayers(await layersOf(layer), dropped);
+    assert.equal(statSync(join(dropped, "bin/su")).mode & 0o7777, 0o755);
+    assert.equal(statSync(join(dropped, "bin/wall")).mode & 0o7777, 0o755);
+    assert.equal(statSync(join(dropped, "var/mail")).mode & 0o7777, 0o2775);
+    assert.deepEqual(
+      r2.notes.filter((n) => n.includes("setuid")),
+      [
+        "setuid/setgid bits dropped (give --keep-setuid to keep them): bin/su 4755",
+        "setuid/setgid bits dropped (give --keep-setuid to keep them): bin/wall 2755",
+      ],
+    );
   });
 
   it("whiteouts delete lower files and directories, never the same layer's entries", async () => {
@@ -454,20 +484,38 @@ describe("unpackLayers", () => {
     );
   });
 
+  it("device nodes are not created without allowDevices, with a note", async () => {
+    const dir = fresh();
+    const ls = await layersOf([
+      { name: "dev/null", type: "character-device", mode: 0o666, devmajor: 1, devminor: 3 },
+      { name: "dev/sda", type: "block-device", mode: 0o660, devmajor: 8, devminor: 0 },
+    ]);
+    const r = await unpackLayers(ls, dir);
+    assert.ok(!existsSync(join(dir, "dev/null")));
+    assert.ok(!existsSync(join(dir, "dev/sda")));
+    assert.ok(
+      r.notes.includes(
+        "device nodes not created (give --allow-devices, as root, to create them): 2 entries (e.g. dev/null (character-device 1:3), dev/sda (block-device 8:0))",
+      ),
+      r.notes.join("\n"),
+    );
+  });
+
   it("FIFOs; device nodes when root (else a note)", async () => {
     const dir = fresh();
     const ls = await layersOf([
       { name: "dev/fifo", type: "fifo", mode: 0o640 },
       { name: "dev/null", type: "character-device", mode: 0o666, devmajor: 1, devminor: 3 },
     ]);
-    const r = await unpackLayers(ls, dir);
+    const r = await unpackLayers(ls, dir, { allowDevices: true });
     const fifo = lstatSync(join(dir, "dev/fifo"));
     assert.ok(fifo.isFIFO());
     assert.equal(fifo.mode & 0o777, 0o640);
-    if (existsSync(join(dir, "dev/null"))) {
+    if (process.getuid?.() === 0) {
       const st = lstatSync(join(dir, "dev/null"));
       assert.ok(st.isCharacterDevice());
       assert.equal(st.rdev, (1 << 8) | 3);
+      assert.equal(st.mode & 0o7777, 0o664, "never world-writable");
     } else {
       assert.ok(
         r.notes.some((x) => x.startsWith("device nodes/FIFOs not created")),

@@ -35,7 +35,12 @@ import {
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type ErrorCode, isKimgError } from "../../src/errors.ts";
-import { type UnpackLimits, type UnpackReport, unpackLayers } from "../../src/unpack/index.ts";
+import {
+  type Privileges,
+  type UnpackLimits,
+  type UnpackReport,
+  unpackLayers,
+} from "../../src/unpack/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import {
   buildLayer,
@@ -74,6 +79,8 @@ interface Row {
   /** Text the rejection's message must contain: the offending entry's name. */
   entry?: string | ((c: Ctx) => string);
   limits?: UnpackLimits;
+  /** What the unpack may create beyond plain files (devices, setuid bits, privileged xattrs). */
+  privileges?: Privileges;
   /** Text the rejection's message must NOT contain (a misleading diagnosis). */
   notInMessage?: string;
   /** For "confined": proves where the write landed. */
@@ -128,7 +135,8 @@ function setup(): Ctx {
   symlinkSync("secret", join(canary, "link-secret"));
   symlinkSync("..", join(canary, "link-up"));
   symlinkSync("/etc/hostname", join(canary, "link-abs"));
-  mkdirSync(join(top, "work"));
+  // DIR's parent is private, as a bundle directory is: the image's root mode applies to DIR.
+  mkdirSync(join(top, "work"), { mode: 0o700 });
   writeFileSync(join(top, "work", "sibling"), "DIR's sibling\n");
   // Old times, so a write "now" is visible even at a coarse clock.
   const old = new Date("2001-02-03T04:05:06Z");
@@ -435,6 +443,7 @@ const rows: Row[] = [
     name: "file entry mode 04777 at a path that is a symlink to the canary's secret",
     cve: "CVE-2021-32760",
     layers: (c) => [[s("s", `${c.canary}/secret`)], [f("s", "replaced", { mode: 0o4777 })]],
+    privileges: { keepSetuid: true },
     expect: "confined",
     check: (c) => {
       isFile(c, "s", "replaced");
@@ -826,6 +835,7 @@ const rows: Row[] = [
         { name: "l/null", type: "char", devmajor: 1, devminor: 3 },
       ],
     ],
+    privileges: { allowDevices: true },
     expect: "confined",
     check: (c, report) => {
       assert.ok(lst(c, `${c.canary}/fifo`).isFIFO());
@@ -841,6 +851,7 @@ const rows: Row[] = [
     // Root (CI runs as root): the node is created inside DIR; anyone else: skipped with a note.
     name: "device entries: created inside DIR as root, skipped with a note otherwise",
     layers: () => [[{ name: "dev/null", type: "char", devmajor: 1, devminor: 3 }]],
+    privileges: { allowDevices: true },
     expect: "confined",
     check: (c, report) => {
       if (process.getuid?.() === 0) {
@@ -1022,7 +1033,10 @@ describe("unpack: hostile layers never touch anything outside DIR", () => {
           report = await unpackLayers(
             layers.map((l) => l.input()),
             c.dir,
-            row.limits !== undefined ? { limits: row.limits } : {},
+            {
+              ...(row.limits !== undefined ? { limits: row.limits } : {}),
+              ...row.privileges,
+            },
           );
         } catch (e) {
           error = e;

@@ -16,6 +16,7 @@ import {
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
+import { safe, toJson } from "../render/safe.ts";
 import type { PullFlags } from "./pull.ts";
 
 export interface UnpackFlags {
@@ -26,6 +27,10 @@ export interface UnpackFlags {
   readonly maxSize?: string;
   /** `--max-files` as written. */
   readonly maxFiles?: string;
+  /** `--allow-devices`, `--keep-setuid`, `--keep-privileged-xattrs` (src/unpack Privileges). */
+  readonly allowDevices: boolean;
+  readonly keepSetuid: boolean;
+  readonly keepPrivilegedXattrs: boolean;
   readonly json: boolean;
   /** `--insecure-registry` (repeatable), for the pull of an absent image. */
   readonly insecureHosts: readonly string[];
@@ -50,9 +55,9 @@ export function renderUnpack(
   ms: number,
 ): string {
   const lines = [
-    `Unpacked ${r.image} (${r.platform}, ${r.digest}) into ${dir}: ${r.layers} layer${r.layers === 1 ? "" : "s"}, ${r.files} entries, ${formatBytes(r.bytes)} in ${formatDuration(ms)}${r.notes.length > 0 ? `, ${r.notes.length} note${r.notes.length === 1 ? "" : "s"}` : ""}`,
+    `Unpacked ${r.image} (${r.platform}, ${r.digest}) into ${safe(dir)}: ${r.layers} layer${r.layers === 1 ? "" : "s"}, ${r.files} entries, ${formatBytes(r.bytes)} in ${formatDuration(ms)}${r.notes.length > 0 ? `, ${r.notes.length} note${r.notes.length === 1 ? "" : "s"}` : ""}`,
   ];
-  for (const n of r.notes) lines.push(`note: ${n}`);
+  for (const n of r.notes) lines.push(`note: ${safe(n)}`);
   return lines.join("\n");
 }
 
@@ -71,6 +76,9 @@ export async function runUnpack(
   const store = await FsBlobStore.open(storeDir);
   const opts = {
     force: f.force,
+    allowDevices: f.allowDevices,
+    keepSetuid: f.keepSetuid,
+    keepPrivilegedXattrs: f.keepPrivilegedXattrs,
     limits,
     ...(f.platform !== undefined ? { platform: f.platform } : {}),
     ...(f.signal !== undefined ? { signal: f.signal } : {}),
@@ -110,7 +118,7 @@ export async function runUnpack(
     if (code !== EXIT.OK) return code;
     report = await unpackImage(store, ref, dir, opts);
   }
-  if (f.json) io.stdout.write(`${JSON.stringify({ dir: resolve(dir), ...report }, null, 2)}\n`);
+  if (f.json) io.stdout.write(`${toJson({ dir: resolve(dir), ...report }, 2)}\n`);
   else io.stdout.write(`${renderUnpack(report, dir, Date.now() - started)}\n`);
   return EXIT.OK;
 }
