@@ -12,20 +12,40 @@ const TOKEN = document.querySelector('meta[name="kimg-token"]')?.getAttribute("c
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
+// Control characters in text from the network (registry errors, annotations, config fields) are
+// shown escaped as Go's %q writes them, as the CLI does (docs/security.md "Terminal output"):
+// C0 but tab and newline (which <pre> blocks need), DEL, C1 and the bidi controls that could
+// make text read differently from what it is.
+const CONTROLS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED = { "\u0007": "\\a", "\b": "\\b", "\f": "\\f", "\r": "\\r", "\v": "\\v" };
+
+/** `s` with its control characters escaped (\x1b, \r, \u009b, \u202e…). */
+function visible(s) {
+  return String(s).replace(CONTROLS, (c) => {
+    if (NAMED[c] !== undefined) return NAMED[c];
+    const n = c.charCodeAt(0);
+    return n < 0x80
+      ? `\\x${n.toString(16).padStart(2, "0")}`
+      : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
+}
+
 /** Builds an element: h("td", { class: "num" }, "3 kB", child, …). null/false children skipped. */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
+    else if (k === "text") el.textContent = visible(v);
     else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "dataset") Object.assign(el.dataset, v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children.flat()) {
     if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof Node ? c : document.createTextNode(visible(c)));
   }
   return el;
 }
@@ -38,7 +58,7 @@ function fill(el, ...children) {
     ...children
       .flat(Number.POSITIVE_INFINITY)
       .filter((c) => c !== undefined && c !== null && c !== false)
-      .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))),
+      .map((c) => (c instanceof Node ? c : document.createTextNode(visible(c)))),
   );
 }
 
@@ -881,7 +901,7 @@ async function inspectImage(name) {
   const panel = $("#inspect");
   const body = $("#inspect-body");
   panel.hidden = false;
-  $("#inspect-h").textContent = `Inspect ${name}`;
+  $("#inspect-h").textContent = visible(`Inspect ${name}`);
   fill(body, h("p", { class: "status" }, "Loading…"));
   let i;
   try {
@@ -1030,7 +1050,7 @@ async function removeImage(name) {
         `Deleted ${deleted.length} blob${deleted.length === 1 ? "" : "s"} no other image uses.`,
       ),
     );
-    if ($("#inspect-h").textContent === `Inspect ${name}`) $("#inspect").hidden = true;
+    if ($("#inspect-h").textContent === visible(`Inspect ${name}`)) $("#inspect").hidden = true;
   } catch (e) {
     fill(status, errorBox(e, `Cannot remove ${name}`));
   }
@@ -1130,7 +1150,7 @@ class PullView {
     r.li.classList.toggle("skipped", status === "exists");
     r.bar.max = Math.max(r.size, 1);
     r.bar.value = Math.min(current, r.bar.max);
-    r.state.textContent = text;
+    r.state.textContent = visible(text);
   }
 
   onProgress(e) {

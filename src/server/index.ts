@@ -2,10 +2,12 @@
 // (api.ts) over the library. A front end like the CLI: it reaches the library only through
 // src/index.ts.
 //
-// Security (notes/issue6-api.md): binds loopback unless a host is given explicitly; every
-// request's Host must name this server (DNS rebinding) and its Origin, when sent, must be the
-// page's; POST/DELETE that change something need the per-run token the page carries; every
-// response has a strict CSP, nosniff and no referrer.
+// Security (notes/issue6-api.md, docs/security.md "Web UI"): binds loopback unless a host is
+// given explicitly; every request's Host must name this server (DNS rebinding) and its Origin,
+// when sent, must be the page's; every request needs a session cookie (from the one-time login
+// code of `loginUrl`) or the per-run token — loopback is open to every local user; POST/DELETE
+// that change something also need the token the page carries, as X-Kimg-Token; every response
+// has a strict CSP, nosniff and no referrer.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,7 +34,15 @@ import {
   statusForCode,
 } from "./http.ts";
 import { PullJobs } from "./pull-jobs.ts";
-import { hostAllowed, isLoopbackHost, newToken, originAllowed, tokenMatches } from "./security.ts";
+import {
+  bearerOf,
+  hostAllowed,
+  isLoopbackHost,
+  newToken,
+  originAllowed,
+  Sessions,
+  tokenMatches,
+} from "./security.ts";
 import { defaultWebDir, StaticFiles } from "./static.ts";
 
 export { isLoopbackHost } from "./security.ts";
@@ -70,6 +80,12 @@ export interface UiServerOptions {
 export interface UiServer {
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
+  /** `http://127.0.0.1:PORT/?code=…`: logs one browser in, once (a session cookie). */
+  readonly loginUrl: string;
+  /** A further one-time login URL (another browser, an expired session). */
+  newLoginUrl(): string;
+  /** The session cookie's name (`kimg_ui_PORT`). */
+  cookieName(): string;
   readonly host: string;
   readonly port: number;
   readonly token: string;
@@ -120,6 +136,7 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
     signal: aborter.signal,
   };
   let port = 0;
+  let sessions: Sessions | undefined;
   const running = new Set<Promise<void>>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -139,6 +156,33 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
         throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} not allowed on ${path}`);
       }
     };
+    const auth = sessions as Sessions;
+    const code = url.searchParams.get("code");
+    if ((path === "/" || path === "/index.html") && isGet && code !== null) {
+      // The login: a one-time code for a session cookie, then the page without the code.
+      const session = auth.redeem(code);
+      if (session === undefined) {
+        throw new HttpError(
+          403,
+          "FORBIDDEN",
+          "this login link is wrong or was already used; kimg ui prints a new one when restarted",
+        );
+      }
+      res.writeHead(303, { "Set-Cookie": auth.cookie(session), Location: "/" });
+      res.end();
+      return;
+    }
+    const authed =
+      auth.hasSession(req.headers.cookie) ||
+      tokenMatches(bearerOf(req.headers.authorization), token) ||
+      tokenMatches(req.headers["x-kimg-token"], token);
+    if (!authed) {
+      throw new HttpError(
+        401,
+        "UNAUTHORIZED",
+        "not logged in: open the URL kimg ui printed (it carries a one-time login code), or send Authorization: Bearer TOKEN",
+      );
+    }
     if ((method === "POST" || method === "DELETE") && !READ_ONLY_POSTS.has(path)) {
       if (!tokenMatches(req.headers["x-kimg-token"], token)) {
         throw new HttpError(403, "FORBIDDEN", "missing or wrong X-Kimg-Token");
@@ -215,6 +259,7 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
       }
       if (e instanceof HttpError) {
         if (e.status === 405) res.setHeader("Allow", "GET, HEAD, POST, DELETE");
+        if (e.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="kimg ui"');
         sendError(res, e.status, e.code, e.message);
       } else if (isKimgError(e)) sendError(res, statusForCode(e.code), e.code, e.message);
       else sendError(res, 500, "INTERNAL", `internal error: ${(e as Error)?.message ?? String(e)}`);
@@ -242,9 +287,14 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
     });
   });
   port = (server.address() as AddressInfo).port;
+  sessions = new Sessions(port);
   const url = `http://${urlHost(host)}:${port}/`;
+  const newLoginUrl = (): string => `${url}?code=${(sessions as Sessions).newCode()}`;
   return {
     url,
+    loginUrl: newLoginUrl(),
+    newLoginUrl,
+    cookieName: () => (sessions as Sessions).cookieName,
     host,
     port,
     token,

@@ -1,7 +1,13 @@
-// Who may talk to `kimg ui`: the per-run token for mutating requests, and the Host and Origin
-// checks that keep other web sites out (DNS rebinding: a hostile name resolving to 127.0.0.1
-// reaches the port, but its requests carry that name in Host; cross-site requests carry their
-// own Origin).
+// Who may talk to `kimg ui`: a session (cookie) or the per-run token for every request, the token
+// again for mutating ones, and the Host and Origin checks that keep other web sites out (DNS
+// rebinding: a hostile name resolving to 127.0.0.1 reaches the port, but its requests carry that
+// name in Host; cross-site requests carry their own Origin).
+//
+// Loopback is not an authentication boundary: every local user can connect to 127.0.0.1. So, as
+// Jupyter does, `kimg ui` prints (and opens) a URL carrying a one-time login code; the server
+// exchanges it for an HttpOnly, SameSite=Strict session cookie and forgets it. Without the
+// cookie or the token (Authorization: Bearer, for API clients) nothing is served: not the page
+// (which carries the token), not the API, not the event streams (docs/security.md).
 
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
@@ -63,4 +69,57 @@ export function originAllowed(origin: string | undefined, hostHeader: string | u
   if (origin === undefined) return true;
   if (hostHeader === undefined) return false;
   return origin.toLowerCase() === `http://${hostHeader.trim().toLowerCase()}`;
+}
+
+/** The login codes and sessions of one server: codes are used once, sessions last its run. */
+export class Sessions {
+  readonly #codes = new Set<string>();
+  readonly #sessions = new Set<string>();
+  readonly cookieName: string;
+
+  constructor(port: number) {
+    // Cookies ignore the port: the name carries it, so two servers on one host do not clash.
+    this.cookieName = `kimg_ui_${port}`;
+  }
+
+  /** A new one-time login code (hex). */
+  newCode(): string {
+    const c = randomBytes(32).toString("hex");
+    this.#codes.add(c);
+    return c;
+  }
+
+  /** Exchanges a code for a new session; undefined when the code is unknown or used. */
+  redeem(code: string): string | undefined {
+    let found: string | undefined;
+    for (const c of this.#codes) if (tokenMatches(code, c)) found = c;
+    if (found === undefined) return undefined;
+    this.#codes.delete(found);
+    const s = randomBytes(32).toString("hex");
+    this.#sessions.add(s);
+    return s;
+  }
+
+  /** The Set-Cookie value of a session. */
+  cookie(session: string): string {
+    return `${this.cookieName}=${session}; HttpOnly; SameSite=Strict; Path=/`;
+  }
+
+  /** Whether the request's Cookie header carries one of this server's sessions. */
+  hasSession(cookieHeader: string | undefined): boolean {
+    if (cookieHeader === undefined) return false;
+    for (const part of cookieHeader.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq === -1 || part.slice(0, eq).trim() !== this.cookieName) continue;
+      const v = part.slice(eq + 1).trim();
+      for (const s of this.#sessions) if (tokenMatches(v, s)) return true;
+    }
+    return false;
+  }
+}
+
+/** The token of an `Authorization: Bearer TOKEN` header, or undefined. */
+export function bearerOf(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return m?.[1];
 }

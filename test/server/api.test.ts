@@ -28,7 +28,11 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
   let home: string;
   const env = { CONTAINERS_REGISTRIES_CONF: "/dev/null" };
 
-  const call = (path: string, r: RawRequest = {}) => request(ui.port, path, r);
+  /** The session cookie of a browser that used the login URL (as the page's fetches send it). */
+  let cookie = "";
+  const call = (path: string, r: RawRequest = {}) =>
+    request(ui.port, path, { ...r, headers: { cookie, ...r.headers } });
+  const sse = (path: string) => readSse(ui.port, path, { cookie });
   const withToken = (r: RawRequest): RawRequest => ({
     ...r,
     headers: { "x-kimg-token": TOKEN, ...r.headers },
@@ -58,6 +62,12 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
     writeFileSync(join(web, "vendor", "lib.mjs"), "export default 2;\n");
     symlinkSync(join(outside, "secret.txt"), join(web, "escape.txt"));
     ui = await startUiServer({ port: 0, store, webDir: web, env, homedir: home, token: TOKEN });
+    const login = await request(
+      ui.port,
+      new URL(ui.loginUrl).pathname + new URL(ui.loginUrl).search,
+    );
+    assert.equal(login.status, 303);
+    cookie = String(login.headers["set-cookie"]?.[0] ?? "").split(";")[0] ?? "";
   });
   after(async () => {
     await ui?.close();
@@ -94,7 +104,9 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       });
       try {
         assert.equal((open.server.address() as AddressInfo).address, "0.0.0.0");
-        const r = await request(open.port, "/api/images");
+        const r = await request(open.port, "/api/images", {
+          headers: { authorization: `Bearer ${open.token}` },
+        });
         assert.equal(r.status, 200);
       } finally {
         await open.close();
@@ -117,6 +129,61 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
   });
 
   describe("security", () => {
+    it("nothing without a session or the token: page, assets, API reads, posts, streams → 401", async () => {
+      const anon = (path: string, r: RawRequest = {}) => request(ui.port, path, r);
+      for (const [path, r] of [
+        ["/", {}],
+        ["/index.html", {}],
+        ["/assets/app.js", {}],
+        ["/api/images", {}],
+        ["/api/images/inspect?ref=x", {}],
+        ["/api/parse?ref=nginx", {}],
+        ["/api/decide", { method: "POST", body: { image: "nginx" } }],
+        ["/api/manifests", { method: "POST", body: { text: "kind: Pod\n" } }],
+        ["/api/pull", { method: "POST", body: { ref: "nginx" } }],
+        ["/api/images?ref=x", { method: "DELETE" }],
+        [`/api/pull/${"0".repeat(32)}/events`, {}],
+      ] as const) {
+        const res = await anon(path, r as RawRequest);
+        assert.equal(res.status, 401, path);
+        assert.equal(res.json.error.code, "UNAUTHORIZED", path);
+        assert.equal(res.headers["www-authenticate"], 'Bearer realm="kimg ui"');
+        assert.doesNotMatch(res.text, new RegExp(TOKEN), "the token never leaks");
+      }
+      for (const bad of [`${ui.cookieName()}=${"0".repeat(64)}`, `other=${cookie.split("=")[1]}`]) {
+        const res = await anon("/api/images", { headers: { cookie: bad } });
+        assert.equal(res.status, 401, bad);
+      }
+      const wrongBearer = await anon("/api/images", { headers: { authorization: "Bearer x" } });
+      assert.equal(wrongBearer.status, 401);
+      const bearer = await anon("/api/images", { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(bearer.status, 200);
+    });
+
+    it("the login code is used once, for an HttpOnly SameSite=Strict cookie; new codes on request", async () => {
+      const login = new URL(ui.newLoginUrl());
+      assert.match(login.search, /^\?code=[0-9a-f]{64}$/);
+      const path = login.pathname + login.search;
+      const first = await request(ui.port, path);
+      assert.equal(first.status, 303);
+      assert.equal(first.headers.location, "/");
+      const set = String(first.headers["set-cookie"]?.[0]);
+      assert.match(
+        set,
+        new RegExp(`^${ui.cookieName()}=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/$`),
+      );
+      assert.ok(!set.includes(TOKEN), "the session is not the token");
+      const page = await request(ui.port, "/", { headers: { cookie: set.split(";")[0] ?? "" } });
+      assert.equal(page.status, 200);
+      assert.ok(page.text.includes(TOKEN), "the page carries the token to logged-in browsers");
+      const again = await request(ui.port, path);
+      assert.equal(again.status, 403);
+      assert.match(again.json.error.message, /this login link is wrong or was already used/);
+      assert.equal(again.headers["set-cookie"], undefined);
+      const wrong = await request(ui.port, `/?code=${"a".repeat(64)}`);
+      assert.equal(wrong.status, 403);
+    });
+
     it("sets CSP, nosniff and no-referrer on every response", async () => {
       for (const path of ["/", "/api/images", "/nope", "/assets/app.js"]) {
         const r = await call(path);
@@ -175,7 +242,7 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       assert.equal(del.status, 403);
       const right = await call("/api/pull", withToken(pull));
       assert.equal(right.status, 202);
-      const s = await readSse(ui.port, `/api/pull/${right.json.id}/events`);
+      const s = await sse(`/api/pull/${right.json.id}/events`);
       assert.equal(s.events.at(-1)?.event, "result");
     });
 
@@ -188,7 +255,9 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       try {
         assert.match(other.token, /^[0-9a-f]{64}$/);
         assert.notEqual(other.token, TOKEN);
-        const page = await request(other.port, "/");
+        const page = await request(other.port, "/", {
+          headers: { authorization: `Bearer ${other.token}` },
+        });
         assert.ok(page.text.includes(other.token));
       } finally {
         await other.close();
@@ -461,7 +530,7 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       const r = await startPull(body);
       assert.equal(r.status, 202, r.text);
       assert.match(r.json.id, /^[0-9a-f]{32}$/);
-      const s = await readSse(ui.port, `/api/pull/${r.json.id}/events`);
+      const s = await sse(`/api/pull/${r.json.id}/events`);
       assert.equal(s.status, 200);
       assert.match(String(s.headers["content-type"]), /^text\/event-stream/);
       return s;
@@ -472,7 +541,7 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       const r = await startPull({ ref, policy: "Always" });
       assert.equal(r.status, 202);
       const path = `/api/pull/${r.json.id}/events`;
-      const s = await readSse(ui.port, path);
+      const s = await sse(path);
       const kinds = s.events.map((e) => e.event);
       assert.equal(kinds.at(-1), "result");
       assert.ok(kinds.slice(0, -1).every((k) => k === "progress"));
@@ -504,7 +573,7 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
 
       // A late subscriber gets the same events from the start, then the stream ends.
       // (Kept blob-progress events are coalesced: one per blob, its latest.)
-      const late = await readSse(ui.port, path);
+      const late = await sse(path);
       const isProgress = (e: { data: string }) => JSON.parse(e.data).type === "blob-progress";
       assert.deepEqual(
         late.events.filter((e) => !isProgress(e)),
@@ -521,7 +590,10 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
         [...lastProgress.values()].sort(),
       );
       // Last-Event-ID resumes after that event.
-      const resumed = await readSse(ui.port, path, { "last-event-id": String(ids.at(-2)) });
+      const resumed = await readSse(ui.port, path, {
+        cookie,
+        "last-event-id": String(ids.at(-2)),
+      });
       assert.deepEqual(resumed.events, s.events.slice(-1));
 
       const images = await call("/api/images");

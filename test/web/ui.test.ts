@@ -67,7 +67,10 @@ const SHOTS = join(ROOT, "test-output/ui");
 const CHROMIUM = "/usr/bin/chromium";
 
 /** `kimg ui --port 0 --store DIR` as a process; resolves with the URL it prints. */
-async function startUi(store: string, home: string): Promise<{ child: ChildProcess; url: string }> {
+async function startUi(
+  store: string,
+  home: string,
+): Promise<{ child: ChildProcess; url: string; loginUrl: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: "1" };
   for (const k of ["KIMG_STORE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_DATA_HOME"])
     delete env[k];
@@ -82,14 +85,14 @@ async function startUi(store: string, home: string): Promise<{ child: ChildProce
   child.stderr?.on("data", (d: Buffer) => {
     err += d.toString();
   });
-  const url = await new Promise<string>((ok, fail) => {
+  const loginUrl = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(
       () => fail(new Error(`kimg ui printed no URL in 15 s: ${out}${err}`)),
       15_000,
     );
     child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
-      const m = /^kimg ui: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+      const m = /^kimg ui: (http:\/\/127\.0\.0\.1:\d+\/\?code=[0-9a-f]{64})$/m.exec(out);
       if (m?.[1] !== undefined) {
         clearTimeout(timer);
         ok(m[1]);
@@ -100,7 +103,7 @@ async function startUi(store: string, home: string): Promise<{ child: ChildProce
       fail(new Error(`kimg ui exited (${code}) before printing its URL: ${out}${err}`));
     });
   });
-  return { child, url };
+  return { child, url: loginUrl.slice(0, loginUrl.indexOf("?")), loginUrl };
 }
 
 /** A string as a regular expression that matches it literally. */
@@ -224,7 +227,7 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
   let img: BuiltImage;
   let store: string;
   let home: string;
-  let ui: { child: ChildProcess; url: string };
+  let ui: { child: ChildProcess; url: string; loginUrl: string };
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -239,7 +242,12 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
     img = await buildImage({
       layers: [{ randomBytes: 6_000_000 }, { randomBytes: 40_000 }, { randomBytes: 700 }],
       seed: "kimg-ui",
-      config: { Entrypoint: ["/usr/local/bin/web"], Env: ["PATH=/usr/bin:/bin"] },
+      config: {
+        Entrypoint: ["/usr/local/bin/web"],
+        Env: ["PATH=/usr/bin:/bin"],
+        // Network text with terminal controls and a bidi override: shown escaped (issue 19.5).
+        Labels: { note: "\u001b]0;pwned\u0007\u001b[2J\r\u202eevil" },
+      },
     });
     await pushLayout(img, "example/web-example:v1.0.1", reg);
     imageRef = `${reg.host}/example/web-example:v1.0.1`;
@@ -283,8 +291,14 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
       if (!u.startsWith(ui.url) && !u.startsWith("blob:") && !u.startsWith("data:"))
         problems.push(`request to ${u}`);
     });
-    const res = await page.goto(ui.url);
+    // The printed one-time login URL: a session cookie, then the page without the code.
+    const res = await page.goto(ui.loginUrl);
     assert.equal(res?.status(), 200);
+    assert.equal(page.url(), ui.url);
+    const cookies = await context.cookies();
+    assert.equal(cookies.length, 1);
+    assert.equal(cookies[0]?.httpOnly, true);
+    assert.equal(cookies[0]?.sameSite, "Strict");
     assert.match(res?.headers()["content-security-policy"] ?? "", /default-src 'self'/);
   });
 
@@ -728,6 +742,9 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
     const body = await page.locator("#inspect-body").innerText();
     assert.match(body, new RegExp(`config\\s+${img.configDigest}`));
     assert.match(body, /entrypoint\s+\["\/usr\/local\/bin\/web"\]/);
+    assert.ok(body.includes("note=\\x1b]0;pwned\\a\\x1b[2J\\r\\u202eevil"), body);
+    for (const c of ["\u001b", "\u0007", "\u202e"])
+      assert.ok(!body.includes(c), "raw control shown");
     await shot(page, "08-images-inspect");
 
     page.once("dialog", (d) => {
@@ -743,7 +760,9 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
     assert.equal(await page.locator("#images-empty").isVisible(), true);
     assert.equal(await page.locator("#images-table").isVisible(), false);
     // The store agrees.
-    const list = (await (await fetch(new URL("/api/images", ui.url))).json()) as unknown[];
+    const list = (await page.evaluate(async () =>
+      (await fetch("/api/images")).json(),
+    )) as unknown[];
     assert.deepEqual(list, []);
     await shot(page, "09-images-removed");
   });

@@ -1,7 +1,14 @@
-// `kimg ui`: starts the web UI's server (src/server), prints its URL, serves until SIGINT or
-// SIGTERM. Loopback only unless --host is given explicitly.
+// `kimg ui`: starts the web UI's server (src/server), prints its one-time login URL, serves until
+// SIGINT or SIGTERM. Loopback only unless --host is given explicitly.
+//
+// The browser is opened on a 0600 file in a 0700 directory that redirects to the login URL, as
+// Jupyter does (jpserver-PID-open.html): a URL in xdg-open's or the browser's argv would be
+// readable by every local user in /proc/PID/cmdline, who could use the code first.
 
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startUiServer } from "../../server/index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 
@@ -17,12 +24,25 @@ export interface UiFlags {
   readonly homedir: string;
 }
 
-/** Opens `url` in the desktop's browser; failures are only reported. */
-function openBrowser(url: string, io: CliIO): void {
+/** A private file that sends the browser to `url`; returns its path and how to remove it. */
+function redirectFile(url: string): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "kimg-ui-"));
+  const path = join(dir, "open.html");
+  const attr = url.replaceAll("&", "&amp;").replaceAll('"', "&quot;");
+  writeFileSync(
+    path,
+    `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${attr}"><title>kimg ui</title><p><a href="${attr}">Open kimg ui</a></p>\n`,
+    { mode: 0o600 },
+  );
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Opens `target` (a file path) in the desktop's browser; failures are only reported. */
+function openBrowser(target: string, io: CliIO): void {
   const cmd =
     process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
   try {
-    const child = spawn(cmd, [url], { stdio: "ignore", detached: true });
+    const child = spawn(cmd, [target], { stdio: "ignore", detached: true });
     child.on("error", () => io.stderr.write(`kimg ui: could not open a browser (${cmd})\n`));
     child.unref();
   } catch {
@@ -42,15 +62,25 @@ export async function runUi(f: UiFlags, io: CliIO): Promise<number> {
   });
   if (f.host !== undefined && !/^(127\.|localhost$|::1$|\[::1\]$)/.test(f.host)) {
     io.stderr.write(
-      `kimg ui: warning: listening on ${f.host}, reachable from other machines; only the page's token guards pulls and removals\n`,
+      `kimg ui: warning: listening on ${f.host}, reachable from other machines; only the login code and the session cookie guard it, over plain HTTP\n`,
     );
   }
-  io.stdout.write(`kimg ui: ${ui.url}\n`);
-  if (f.open) openBrowser(ui.url, io);
+  io.stdout.write(`kimg ui: ${ui.loginUrl}\n`);
+  io.stdout.write(
+    `kimg ui: the link logs one browser in, once; \`kill -HUP ${process.pid}\` prints another\n`,
+  );
+  const opened = f.open ? redirectFile(ui.loginUrl) : undefined;
+  if (opened !== undefined) openBrowser(opened.path, io);
+  const another = (): void => {
+    io.stdout.write(`kimg ui: ${ui.newLoginUrl()}\n`);
+  };
+  process.on("SIGHUP", another);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
+      process.off("SIGHUP", another);
+      opened?.remove();
       ui.close().then(done, done);
     };
     process.on("SIGINT", stop);
