@@ -1,8 +1,10 @@
 // KEP-2535 "Ensure secret pulled images": the kubelet's records of image pulls and the decision
 // whether a pod may use an image that is already on the node (kubelet.md §6). Pure: no I/O, no
 // clock (time is a parameter), no hashing — the I/O caller names the files
-// (`sha256-<lowercase hex of sha256(key)>`, key = the raw pod image for intents, the CRI image
-// ref for pulled records; src/store/pull-records.ts `pullRecordFileName`) and reads/writes them.
+// (`sha256-<lowercase hex of sha256(key)>`, key = the normalized image name for intents — where
+// upstream uses the image with its default tag, kimg normalizes fully, so `x`, `x:latest` and
+// `docker.io/library/x:latest` are one intent —, the image ref (manifest digest) for pulled
+// records; src/store/pull-records.ts `pullRecordFileName`) and reads/writes them.
 //
 // Upstream sources (kubernetes/kubernetes), read for this file:
 // - pkg/kubelet/images/pullmanager/image_pull_manager.go — MustAttemptImagePull,

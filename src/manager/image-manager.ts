@@ -26,6 +26,7 @@ import {
   backoffKey,
   containerErrorEvent,
   decodePulledRecord,
+  decodePullIntent,
   encodePulledRecord,
   encodePullIntent,
   evalCRIPullErr,
@@ -51,8 +52,8 @@ import {
 } from "../kubelet/index.ts";
 import { kubeletAction } from "../policy/index.ts";
 import { type ProgressEvent, pullName, pullTryingCredentials } from "../pull/index.ts";
-import { applyDefaultImageTag } from "../ref/index.ts";
-import type { RegistriesConf } from "../registry/index.ts";
+import { applyDefaultImageTag, parseNormalizedNamed } from "../ref/index.ts";
+import { pullSources, type RegistriesConf } from "../registry/index.ts";
 import { type FsBlobStore, PullRecordFiles } from "../store/index.ts";
 import type { NamespacedSecret, NodePod, PodContainer } from "./pods.ts";
 import { ImagePuller } from "./puller.ts";
@@ -89,7 +90,20 @@ export interface ImageManagerOptions {
   readonly retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Aborts pulls in flight (and their retries), e.g. when `kimg run --timeout` runs out. */
   readonly signal?: AbortSignal;
+  /**
+   * Called at each step of recording a pull, after it is durable: a failpoint for crash tests
+   * (`kimg run` kills itself there when KIMG_KILL_AT names the step; docs/security.md).
+   */
+  readonly onRecordStep?: (step: RecordStep) => void;
 }
+
+/** The steps of recording a pull (KEP-2535), in order. */
+export type RecordStep =
+  | "intent-written"
+  | "image-stored"
+  | "record-temp-written"
+  | "record-written"
+  | "intent-removed";
 
 export type EnsureResult =
   | { readonly ok: true; readonly imageRef: string; readonly pulled: boolean }
@@ -104,8 +118,14 @@ export class ImageManager {
   readonly #opts: ImageManagerOptions;
   readonly #now: () => number;
   readonly #secrets: Map<string, NamespacedSecret>;
-  /** In-flight pull intents per raw image (the kubelet's intentCounters). */
+  /**
+   * In-flight pull intents of this process per normalized image name (the kubelet's
+   * intentCounters; upstream keys them by the image with its default tag, kimg by the fully
+   * normalized name, so `x`, `x:latest` and `docker.io/library/x` are one intent).
+   */
   readonly #intents = new Map<string, number>();
+  /** Leftover intents of earlier runs turned into records, once (the kubelet's initialize). */
+  #initialized: Promise<void> | undefined;
   /**
    * Pulled-record updates per image ref, one at a time: two pods whose pulls of one image end
    * together must not both read the old record and write over each other's credentials
@@ -124,7 +144,11 @@ export class ImageManager {
       burst: c.registryBurst,
       now: this.#now,
     });
-    this.records = new PullRecordFiles(opts.store.root);
+    this.records = new PullRecordFiles(opts.store.root, {
+      beforeRename: (kind) => {
+        if (kind === "pulled") opts.onRecordStep?.("record-temp-written");
+      },
+    });
     this.#secrets = new Map((opts.secrets ?? []).map((s) => [KEY_OF(s), s]));
   }
 
@@ -187,6 +211,11 @@ export class ImageManager {
     }
     const store = this.#opts.store;
     const name = pullName(image);
+    const gate = this.#opts.config.ensureSecretPulledImages;
+    if (gate) {
+      this.#initialized ??= this.#recoverIntents();
+      await this.#initialized;
+    }
 
     // 2. Precheck: Always skips the lookup.
     const record =
@@ -205,7 +234,6 @@ export class ImageManager {
     const repo = repositoryOf(image);
 
     // 3. Present.
-    const gate = this.#opts.config.ensureSecretPulledImages;
     if (imageRef !== "") {
       if (!gate) {
         if (kubeletAction(policy, true) === "use-local") {
@@ -223,7 +251,13 @@ export class ImageManager {
           recordError = e instanceof Error ? e.message : String(e);
         }
         const podCreds = async (): Promise<PodPullCredentials> => {
-          const creds = await chain().lookupAll(repo);
+          // The pod's credentials for the image's repository, and for the other hosts its pull
+          // goes to (mirrors, rewritten locations): a pull through one of those records the
+          // secret that answered there, so the same secret must match here.
+          const creds = [...(await chain().lookupAll(repo))];
+          for (const host of this.#otherPullHosts(name)) {
+            creds.push(...(await chain().lookupAll(`${host}/`)));
+          }
           return {
             secrets: creds.flatMap((c) =>
               c.origin.kind === "secret"
@@ -240,14 +274,20 @@ export class ImageManager {
           };
         };
         const computed = await podCreds();
+        let intentExists = (this.#intents.get(name) ?? 0) > 0;
+        if (!intentExists && pulledRecord === undefined && recordError === undefined) {
+          try {
+            intentExists = await this.#intentFor(name, imageRef);
+          } catch (e) {
+            recordError = `failed to check existence of an image pull intent: ${e instanceof Error ? e.message : String(e)}`;
+          }
+        }
         const decision = mustAttemptImagePull({
           image: requested,
           imageRef,
           pulledRecord: pulledRecord ?? null,
           ...(recordError !== undefined ? { recordError } : {}),
-          intentExists:
-            (this.#intents.get(requested) ?? 0) > 0 ||
-            (await this.records.exists("pulling", requested)),
+          intentExists,
           podCredentials: computed,
           policy:
             this.#opts.config.imagePullCredentialsVerificationPolicy ??
@@ -276,10 +316,11 @@ export class ImageManager {
     const key = backoffKey(pod.uid, requested);
     if (gate) {
       try {
-        this.#intents.set(requested, (this.#intents.get(requested) ?? 0) + 1);
-        await this.records.write("pulling", requested, encodePullIntent({ image: requested }));
+        this.#intents.set(name, (this.#intents.get(name) ?? 0) + 1);
+        await this.records.write("pulling", name, encodePullIntent({ image: name }));
+        this.#opts.onRecordStep?.("intent-written");
       } catch (e) {
-        this.#releaseIntent(requested);
+        this.#releaseIntent(name);
         return {
           ok: false,
           error: recordPullIntentFailed(requested, e instanceof Error ? e.message : String(e)),
@@ -302,6 +343,10 @@ export class ImageManager {
         const pullKey = `${image}\u0000${pod.namespace}\u0000${pod.imagePullSecrets.join(",")}`;
         const r = await this.puller.pull(pullKey, async () => {
           let used: AuthCredential | undefined;
+          // A mirror or rewritten location answered with one of the pod's credentials (a
+          // secret for that host): the pull needed it, so the record must name it — recording
+          // "no credential" would make the image node-accessible (docs/security.md).
+          let mirrorUsed: AuthCredential | undefined;
           const pulled = await pullTryingCredentials(image, "Always", {
             store,
             candidates: {
@@ -311,7 +356,18 @@ export class ImageManager {
               used = c;
               return { kind: c.origin.kind === "secret" ? "pull-secret" : "node" };
             },
-            otherHosts: chain(),
+            otherHosts: {
+              lookup: async (h: string) => {
+                for (const c of await chain().lookupAll(`${h}/`)) {
+                  const rc = c.toRegistryCredential();
+                  if (rc !== undefined) {
+                    mirrorUsed ??= c;
+                    return rc;
+                  }
+                }
+                return undefined;
+              },
+            },
             ...(this.#opts.platform !== undefined ? { platform: this.#opts.platform } : {}),
             ...(this.#opts.jobs !== undefined ? { jobs: this.#opts.jobs } : {}),
             ...(this.#opts.insecureHosts !== undefined
@@ -326,14 +382,18 @@ export class ImageManager {
               ? { onProgress: (e: ProgressEvent) => this.#opts.onProgress?.(pod, container, e) }
               : {}),
           });
-          return { pulled, used };
+          return { pulled, used: used ?? mirrorUsed };
         });
         const { pulled, used } = r.value;
         const ref = pulled.action === "pull" ? pulled.image.digest : pulled.record.manifestDigest;
         const size = pulled.action === "pull" ? pulled.image.size : pulled.record.size;
         this.#emit(pod, container, pulledEvent(requested, r.pullMs, this.#now() - started, size));
         this.backoff.gc(this.#now());
-        if (gate) await this.#recordPulled(ref, requested, used);
+        if (gate) {
+          this.#opts.onRecordStep?.("image-stored");
+          await this.#recordPulled(ref, requested, credentialUsed(used));
+          this.#opts.onRecordStep?.("record-written");
+        }
         return { ok: true, imageRef: ref, pulled: true };
       } catch (e) {
         const text = runtimeErrorText(e);
@@ -344,13 +404,85 @@ export class ImageManager {
         return { ok: false, error: err };
       }
     } finally {
-      if (gate) await this.#releaseIntentFile(requested);
+      if (gate) await this.#releaseIntentFile(name);
     }
   }
 
-  #recordPulled(imageRef: string, image: string, used: AuthCredential | undefined): Promise<void> {
+  /** The hosts other than the image's own that a pull of `name` may go to (registries.conf). */
+  #otherPullHosts(name: string): string[] {
+    const conf = this.#opts.registriesConf;
+    if (conf === undefined) return [];
+    try {
+      const ref = parseNormalizedNamed(name);
+      return [...new Set(pullSources(ref, conf).map((s) => s.host))].filter(
+        (h) => h !== ref.domain,
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Whether a pull intent on disk names the image `imageRef` is: by its normalized name, or
+   * by another spelling the store resolves to the same image (`x:1` and `x@sha256:…`). An
+   * image with an intent was pulled by the kubelet, so its use must be verified.
+   * @throws when an intent cannot be read (then the kubelet pulls, as upstream does).
+   */
+  async #intentFor(name: string, imageRef: string): Promise<boolean> {
+    for (const f of await this.records.list("pulling")) {
+      if (f.error !== undefined) throw new Error(`${f.file}: ${f.error}`);
+      const intent = decodePullIntent(f.value);
+      if (intent.image === name) return true;
+      let other: string;
+      try {
+        other = pullName(intent.image);
+      } catch {
+        continue; // not an image name: it names no image of the store
+      }
+      if (other === name) return true;
+      if ((await this.#opts.store.getImage(other))?.manifestDigest === imageRef) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The kubelet's PullManager.initialize (image_pull_manager.go): an intent left by an earlier
+   * run (killed mid-pull) whose image is in the store becomes a pulled record WITHOUT
+   * credentials — the image was pulled by the kubelet under unknown circumstances, so every
+   * later use must be verified, never taken as node-accessible — and the intent is removed.
+   * Intents of images not in the store stay (a pull may be in flight in another run).
+   * Unreadable intents are left for #intentFor to fail closed on.
+   */
+  async #recoverIntents(): Promise<void> {
+    for (const f of await this.records.list("pulling")) {
+      if (f.error !== undefined) continue;
+      let image: string;
+      try {
+        image = decodePullIntent(f.value).image;
+      } catch {
+        continue;
+      }
+      let name: string;
+      try {
+        name = pullName(image);
+      } catch {
+        continue;
+      }
+      const present = await this.#opts.store.getImage(name);
+      if (present === undefined) continue;
+      await this.#recordPulled(present.manifestDigest, image, undefined);
+      await this.records.deleteFile(f.file);
+    }
+  }
+
+  /** Writes the pulled record; `credential` undefined: pulled under unknown circumstances. */
+  #recordPulled(
+    imageRef: string,
+    image: string,
+    credential: PullCredentialUsed | undefined,
+  ): Promise<void> {
     const prev = this.#recordUpdates.get(imageRef) ?? Promise.resolve();
-    const next = prev.then(() => this.#writePulledRecord(imageRef, image, used));
+    const next = prev.then(() => this.#writePulledRecord(imageRef, image, credential));
     const tail = next.catch(() => undefined);
     this.#recordUpdates.set(imageRef, tail);
     void tail.then(() => {
@@ -359,7 +491,11 @@ export class ImageManager {
     return next;
   }
 
-  async #writePulledRecord(imageRef: string, image: string, used: AuthCredential | undefined) {
+  async #writePulledRecord(
+    imageRef: string,
+    image: string,
+    credential: PullCredentialUsed | undefined,
+  ) {
     let current: ImagePulledRecord | undefined;
     try {
       const raw = await this.records.read("pulled", imageRef);
@@ -367,24 +503,12 @@ export class ImageManager {
     } catch {
       current = undefined;
     }
-    const credential: PullCredentialUsed =
-      used !== undefined && used.origin.kind === "secret"
-        ? {
-            kind: "secret",
-            uid: used.origin.uid ?? "",
-            namespace: used.origin.namespace,
-            name: used.origin.name,
-            credentialHash: credentialHash(used),
-          }
-        : used !== undefined && used.origin.kind === "serviceAccountToken"
-          ? {
-              kind: "serviceAccount",
-              uid: used.origin.uid,
-              namespace: used.origin.namespace,
-              name: used.origin.name,
-            }
-          : { kind: "node" };
-    const u = recordSuccessfulPull(current, { imageRef, image, credential, now: this.#now() });
+    const u = recordSuccessfulPull(current, {
+      imageRef,
+      image,
+      ...(credential !== undefined ? { credential } : {}),
+      now: this.#now(),
+    });
     if (u.changed) await this.records.write("pulled", imageRef, encodePulledRecord(u.record));
   }
 
@@ -399,8 +523,31 @@ export class ImageManager {
   }
 
   async #releaseIntentFile(image: string): Promise<void> {
-    if (this.#releaseIntent(image)) await this.records.delete("pulling", image).catch(() => false);
+    if (this.#releaseIntent(image)) {
+      const removed = await this.records.delete("pulling", image).catch(() => false);
+      if (removed) this.#opts.onRecordStep?.("intent-removed");
+    }
   }
+}
+
+/** What a pull's winning credential is in the record (an anonymous or node pull: node). */
+function credentialUsed(used: AuthCredential | undefined): PullCredentialUsed {
+  return used !== undefined && used.origin.kind === "secret"
+    ? {
+        kind: "secret",
+        uid: used.origin.uid ?? "",
+        namespace: used.origin.namespace,
+        name: used.origin.name,
+        credentialHash: credentialHash(used),
+      }
+    : used !== undefined && used.origin.kind === "serviceAccountToken"
+      ? {
+          kind: "serviceAccount",
+          uid: used.origin.uid,
+          namespace: used.origin.namespace,
+          name: used.origin.name,
+        }
+      : { kind: "node" };
 }
 
 /** `spec.containers{name}`: the field path of the kubelet's container object reference. */

@@ -25,11 +25,18 @@ export interface StoredPullRecord {
   readonly error?: string;
 }
 
+export interface PullRecordFilesOptions {
+  /** Called once a record's temp file is durable, before its rename (a crash-test failpoint). */
+  readonly beforeRename?: (kind: PullRecordKind) => void;
+}
+
 export class PullRecordFiles {
   readonly root: string;
+  readonly #opts: PullRecordFilesOptions;
 
-  constructor(storeRoot: string) {
+  constructor(storeRoot: string, opts: PullRecordFilesOptions = {}) {
     this.root = join(storeRoot, "image_manager");
+    this.#opts = opts;
   }
 
   #dir(kind: PullRecordKind): string {
@@ -57,6 +64,7 @@ export class PullRecordFiles {
       throw e;
     }
     await fh.close();
+    this.#opts.beforeRename?.(kind);
     try {
       await rename(tmp, target);
     } catch (e) {

@@ -286,9 +286,19 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
   }
   const events: RecordedEvent[] = [];
   const json = f.output === "json";
+  // KIMG_KILL_AT=STEP: a failpoint for crash tests, as etcd's gofail is — the run kills itself
+  // with SIGKILL right after that step of recording a pull (test/cli/run-crash.test.ts).
+  const killAt = f.env.KIMG_KILL_AT;
   const manager = new ImageManager({
     store,
     config,
+    ...(killAt !== undefined && killAt !== ""
+      ? {
+          onRecordStep: (step: string) => {
+            if (step === killAt) process.kill(process.pid, "SIGKILL");
+          },
+        }
+      : {}),
     ...(deadline !== undefined ? { signal: deadline.signal } : {}),
     secrets: input.secrets,
     nodeCredentials,
