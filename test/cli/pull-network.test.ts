@@ -4,34 +4,16 @@
 // the layer's body in the middle and destroys the socket, every time.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import http from "node:http";
-import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { startFaultServer } from "../helpers/fault-registry.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
-
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_REGISTRIES_CONF: "/dev/null" };
-  for (const k of ["NO_COLOR", "FORCE_COLOR", "KIMG_STORE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE"])
-    delete env[k];
-  return new Promise((ok) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env, encoding: "utf8", timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-        ok({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const kimg = (args: string[]) => runKimg(args);
 
 describe("a blob connection that closes halfway on every attempt", { timeout: 180_000 }, () => {
   let reg: Registry;

@@ -5,38 +5,21 @@
 // naming an "evil" token server of its own. The built `kimg pull --creds` runs against it.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 import http from "node:http";
-import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type FaultServer, startFaultServer } from "../helpers/fault-registry.ts";
 import { type BuiltImage, blobPath, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 const ALICE = { user: "alice", pass: "Al1ce-secret-pw" };
 const ANON_TOKEN = "anon-token-from-the-cdn-realm";
 
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_REGISTRIES_CONF: "/dev/null" };
-  for (const k of ["NO_COLOR", "FORCE_COLOR", "KIMG_STORE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE"])
-    delete env[k];
-  return new Promise((ok) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env, encoding: "utf8", timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-        ok({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const kimg = (args: string[]) => runKimg(args, { timeoutMs: 60_000 });
 
 /** Forwards a request to the real registry as it came (headers included). */
 function forward(reg: Registry, req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -9,24 +9,16 @@
 // name. A itself is then verified by pulling again (IfNotPresent), and B is still refused.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 const ALICE = { user: "alice", pass: "Al1ce-pw-shop" };
-
-interface Result {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe("kimg run killed while recording a pull (KEP-2535)", { timeout: 300_000 }, () => {
   let reg: Registry;
@@ -34,34 +26,11 @@ describe("kimg run killed while recording a pull (KEP-2535)", { timeout: 300_000
   let work: string;
   let conf: string;
 
-  function kimg(args: string[], env: Record<string, string> = {}): Promise<Result> {
-    const e: NodeJS.ProcessEnv = { ...process.env, HOME: work, ...env };
-    for (const k of [
-      "KIMG_STORE",
-      "DOCKER_CONFIG",
-      "REGISTRY_AUTH_FILE",
-      "NO_COLOR",
-      "FORCE_COLOR",
-    ])
-      delete e[k];
-    e.CONTAINERS_REGISTRIES_CONF = conf;
-    return new Promise((ok) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env: e, encoding: "utf8", timeout: 60_000 },
-        (err, stdout, stderr) => {
-          const x = err as (Error & { code?: number | string; signal?: string }) | null;
-          ok({
-            code: x === null ? 0 : typeof x.code === "number" ? x.code : null,
-            signal: x?.signal ?? null,
-            stdout,
-            stderr,
-          });
-        },
-      );
+  const kimg = (args: string[], env: Record<string, string> = {}) =>
+    runKimg(args, {
+      env: { HOME: work, CONTAINERS_REGISTRIES_CONF: conf, ...env },
+      timeoutMs: 60_000,
     });
-  }
 
   const secret = () => `apiVersion: v1
 kind: Secret

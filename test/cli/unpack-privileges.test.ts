@@ -5,27 +5,18 @@
 // is the other local user. Needs root (CI runs as root): without it the test fails, never skips.
 
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { requireBinary } from "../helpers/exec.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
-
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_REGISTRIES_CONF: "/dev/null" };
-  for (const k of ["KIMG_STORE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE"]) delete env[k];
-  return new Promise((ok) => {
-    execFile(process.execPath, [BIN, ...args], { env, encoding: "utf8" }, (err, stdout, stderr) => {
-      ok({ code: err === null ? 0 : typeof err.code === "number" ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const kimg = (args: string[]) => runKimg(args);
 
 /** Runs argv as user nobody: its exit code and output. */
 function asNobody(argv: string[]): { code: number; out: string } {
