@@ -66,13 +66,39 @@ export type ErrorCode =
   // the kubelet's image manager (src/manager/)
   | "PULL_QPS_EXCEEDED"; // registryPullQPS throttle: "pull QPS exceeded" (pkg/kubelet/images/helpers.go)
 
+export interface KimgErrorOptions extends ErrorOptions {
+  /**
+   * Text kept out of the message because it may hold a secret: what a credential helper or
+   * provider plugin printed when it failed. Front ends show it only when asked (`--debug`),
+   * with a warning; never in events, JSON output or API answers (docs/security.md).
+   */
+  readonly withheld?: { readonly from: string; readonly text: string };
+}
+
 export class KimgError extends Error {
   override readonly name = "KimgError";
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  readonly withheld?: { readonly from: string; readonly text: string };
+  constructor(code: ErrorCode, message: string, options?: KimgErrorOptions) {
     super(message, options);
     this.code = code;
+    if (options?.withheld !== undefined) this.withheld = options.withheld;
   }
+}
+
+/** Every withheld text of an error, its causes and the errors it aggregates (depth-first). */
+export function withheldOf(
+  e: unknown,
+  seen = new Set<unknown>(),
+): { from: string; text: string }[] {
+  if (typeof e !== "object" || e === null || seen.has(e)) return [];
+  seen.add(e);
+  const out: { from: string; text: string }[] = [];
+  const w = (e as { withheld?: { from: string; text: string } }).withheld;
+  if (w !== undefined) out.push(w);
+  out.push(...withheldOf((e as { cause?: unknown }).cause, seen));
+  if (e instanceof AggregateError) for (const x of e.errors) out.push(...withheldOf(x, seen));
+  return out;
 }
 
 export function isKimgError(e: unknown, code?: ErrorCode): e is KimgError {

@@ -52,6 +52,7 @@ export function exitCodeFor(code: string | undefined): number {
     case "INPUT_INVALID":
     case "INPUT_UNREADABLE":
     case "REGISTRIES_CONF_INVALID":
+    case "CREDENTIALS_INVALID": // a pull secret, config.json or auth.json that cannot be read
       return EXIT.UNREADABLE;
     case "MANIFEST_UNKNOWN":
     case "BLOB_UNKNOWN":

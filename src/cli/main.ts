@@ -34,6 +34,15 @@ async function report(err: unknown, debug: boolean, io: CliIO): Promise<number> 
   const e = err as { name?: string; code?: string; message?: string; stack?: string };
   if (e?.name === "KimgError") {
     io.stderr.write(`kimg: ${await oneLine(e.message ?? "")}\n`);
+    if (debug) {
+      // A helper's or plugin's output is never printed, but --debug asks for it (issue 18).
+      const { withheldOf } = await import("../core.ts");
+      for (const w of withheldOf(err)) {
+        io.stderr.write(
+          `kimg: warning: --debug shows what ${await oneLine(w.from)} printed; it may hold a secret\n${await oneLine(w.text)}\n`,
+        );
+      }
+    }
     if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
     return exitCodeFor(e.code);
   }

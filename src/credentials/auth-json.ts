@@ -147,7 +147,7 @@ function decodeEntry(path: string, key: string, entry: Record<string, unknown>):
   } catch (e) {
     throw new KimgError(
       "CREDENTIALS_INVALID",
-      `${path}: credential entry "${key}": ${(e as Error).message}`,
+      `${path}: auths[${JSON.stringify(key)}].auth: ${(e as Error).message}`,
     );
   }
   const i = decoded.indexOf(":");

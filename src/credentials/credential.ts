@@ -279,7 +279,10 @@ export function parseJsonQuietly(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new KimgError("CREDENTIALS_INVALID", `${what}: invalid JSON`);
+    throw new KimgError(
+      "CREDENTIALS_INVALID",
+      what === "" ? "invalid JSON" : `${what}: invalid JSON`,
+    );
   }
 }
 

@@ -102,14 +102,16 @@ export function parseDockerConfig(text: string, path: string): DockerConfigFile 
   if (auths !== undefined && auths !== null) {
     if (!isObject(auths)) throw wrap(`json: cannot unmarshal ${goJsonKind(auths)} into auths`);
     for (const [key, entry] of Object.entries(auths)) {
+      // Located: the registry key and the field (docker says only the file).
+      const at = `auths[${JSON.stringify(key)}]`;
       if (entry !== null && !isObject(entry)) {
-        throw wrap(`json: cannot unmarshal ${goJsonKind(entry)} into auths entry`);
+        throw wrap(`${at}: json: cannot unmarshal ${goJsonKind(entry)} into auths entry`);
       }
       let f: Partial<Record<(typeof AUTH_FIELDS)[number], string>>;
       try {
         f = entry === null ? {} : goStringFields(entry, AUTH_FIELDS, "types.AuthConfig");
       } catch (e) {
-        throw wrap((e as Error).message);
+        throw wrap(`${at}: ${(e as Error).message}`);
       }
       let username = f.username ?? "";
       let password = f.password ?? "";
@@ -117,7 +119,7 @@ export function parseDockerConfig(text: string, path: string): DockerConfigFile 
         try {
           ({ username, password } = decodeDockerAuth(f.auth ?? ""));
         } catch (e) {
-          throw wrap((e as Error).message);
+          throw wrap(`${at}.auth: ${(e as Error).message}`);
         }
       }
       file.auths.push([

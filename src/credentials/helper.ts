@@ -6,8 +6,11 @@
 // credentials); ../../shared/specs/registry.md §3.2.
 //
 // Differences from upstream: docker waits for the helper forever; kimg kills it (SIGKILL) after a
-// timeout (default 30 s) and caps its output at 1 MiB. stderr is never read into messages, and a
-// failing helper's stdout is only quoted when it looks like a plain message (no `{`).
+// timeout (default 30 s) and caps its output at 1 MiB. stderr is never read, and a failing
+// helper's stdout is never put into the message (docker quotes it: "out: `…`"), since it may
+// hold a secret; the message names the helper, its exit status and how to run it to see the
+// output, which the error keeps as `withheld` for `--debug` only. The protocol's own messages
+// ("no credentials server URL", "no credentials username") are shown as docker shows them.
 
 import { spawn } from "node:child_process";
 import { KimgError } from "../errors.ts";
@@ -127,10 +130,18 @@ export async function helperGet(
       out === ERR_MISSING_SERVER_URL || out === ERR_MISSING_USERNAME
         ? out
         : `exit status ${code ?? "signal"}`;
-    const quoted = out.includes("{") ? "[not shown]" : out.slice(0, 200);
+    // docker prints the helper's output here ("out: `…`"); kimg never does: a failing helper
+    // may print a token (issue 18). It says how to see it instead, and keeps it for --debug.
+    if (err !== out) {
+      throw new KimgError(
+        "CREDENTIAL_HELPER_FAILED",
+        `error getting credentials - err: ${err}, out: not shown (${program} may print secrets; to see it, run: echo ${serverURL} | ${program} get)`,
+        out === "" ? undefined : { withheld: { from: `${program} get`, text: out } },
+      );
+    }
     throw new KimgError(
       "CREDENTIAL_HELPER_FAILED",
-      `error getting credentials - err: ${err}, out: \`${quoted}\``,
+      `error getting credentials - err: ${err}, out: \`${out}\``,
     );
   }
   let doc: unknown;

@@ -627,8 +627,8 @@ export interface CredentialProviderResponse {
   auth: [string, { username: string; password: string }][];
 }
 
-function pluginError(msg: string): KimgError {
-  return new KimgError("CREDENTIAL_HELPER_FAILED", msg);
+function pluginError(msg: string, withheld?: { from: string; text: string }): KimgError {
+  return new KimgError("CREDENTIAL_HELPER_FAILED", msg, withheld === undefined ? {} : { withheld });
 }
 
 const DECODE_RESPONSE_ERROR = "error decoding credential provider plugin response from stdout";
@@ -803,18 +803,25 @@ export function execCredentialProviderPlugin(
     });
     child.stdin?.end(credentialProviderRequest(opts.apiVersion, image));
     child.on("close", (code, signal) => {
+      // Upstream appends the plugin's stderr to the error; kimg never does (it may hold a
+      // secret, issue 18): the error keeps it as `withheld`, shown only with --debug.
       const stderr = oneLine(Buffer.concat(err).toString("utf8"));
+      const hidden = (why: string): KimgError =>
+        pluginError(
+          `${prefix}: ${why}: ${stderr === "" ? "" : `stderr not shown (it may hold secrets; to see it, run ${program} with the request on stdin)`}`,
+          stderr === "" ? undefined : { from: program, text: stderr },
+        );
       finish(() => {
         if (timedOut) {
-          reject(pluginError(`${prefix}: context deadline exceeded: ${stderr}`));
+          reject(hidden("context deadline exceeded"));
         } else if (overflow) {
-          reject(pluginError(`${prefix}: output over ${STDOUT_MAX} bytes: ${stderr}`));
+          reject(hidden(`output over ${STDOUT_MAX} bytes`));
         } else if (code !== 0) {
           const status =
             signal !== null
               ? `signal: ${signal === "SIGKILL" ? "killed" : signal}`
               : `exit status ${code}`;
-          reject(pluginError(`${prefix}: ${status}: ${stderr}`));
+          reject(hidden(status));
         } else {
           try {
             resolvePromise(

@@ -57,10 +57,25 @@ export function secretOrigin(s: SecretObject): CredentialOrigin {
   };
 }
 
+/** Runs `f`; a KimgError it throws is rethrown with `path: ` in front (same code). */
+function at<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KimgError) {
+      // `auths["h"]` + `.auth: …` reads as one field path: `auths["h"].auth: …`
+      const sep = e.message.startsWith(".") ? "" : ": ";
+      throw new KimgError(e.code, `${path}${sep}${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 function secretName(s: SecretObject): string {
   const name = typeof s.metadata?.name === "string" ? s.metadata.name : "";
   const ns = typeof s.metadata?.namespace === "string" ? s.metadata.namespace : "";
-  return ns === "" ? name : `${ns}/${name}`;
+  const full = ns === "" ? name : `${ns}/${name}`;
+  return full === "" ? '""' : full;
 }
 
 /** The secret's value under `key` (undefined when absent), or throws if `data` is not base64. */
@@ -72,10 +87,7 @@ function secretValue(s: SecretObject, key: string): string | undefined {
   try {
     return goBase64Decode(v, true).toString("utf8");
   } catch (e) {
-    throw new KimgError(
-      "CREDENTIALS_INVALID",
-      `secret "${secretName(s)}": data[${key}]: ${(e as Error).message}`,
-    );
+    throw new KimgError("CREDENTIALS_INVALID", `data[${key}]: ${(e as Error).message}`);
   }
 }
 
@@ -87,6 +99,7 @@ export function parseDockerConfigEntry(
   value: unknown,
   source: string,
   origin?: CredentialOrigin,
+  located = false,
 ): AuthCredential {
   const o = origin === undefined ? {} : { origin };
   if (value === null) return new AuthCredential({ source, ...o });
@@ -104,7 +117,11 @@ export function parseDockerConfigEntry(
   let username = f.username ?? "";
   let password = f.password ?? "";
   const auth = f.auth ?? "";
-  if (auth !== "") ({ username, password } = decodeAuthField(auth));
+  if (auth !== "") {
+    ({ username, password } = located
+      ? at(".auth", () => decodeAuthField(auth))
+      : decodeAuthField(auth));
+  }
   return new AuthCredential({ username, password, email: f.email ?? "", source, ...o });
 }
 
@@ -114,6 +131,7 @@ export function parseDockerConfigMap(
   source: string,
   goType = "credentialprovider.DockerConfig",
   origin?: CredentialOrigin,
+  pathPrefix = "",
 ): [string, AuthCredential][] {
   if (value === null || value === undefined) return [];
   if (!isObject(value)) {
@@ -122,7 +140,12 @@ export function parseDockerConfigMap(
       `json: cannot unmarshal ${goJsonKind(value)} into Go value of type ${goType}`,
     );
   }
-  return Object.entries(value).map(([k, v]) => [k, parseDockerConfigEntry(v, source, origin)]);
+  return Object.entries(value).map(([k, v]) => [
+    k,
+    at(`${pathPrefix}[${JSON.stringify(k)}]`, () =>
+      parseDockerConfigEntry(v, source, origin, true),
+    ),
+  ]);
 }
 
 /** A `.dockerconfigjson` text (`{"auths": …}`) → entries. */
@@ -130,8 +153,9 @@ export function parseDockerConfigJson(
   text: string,
   source: string,
   origin?: CredentialOrigin,
+  what = source,
 ): [string, AuthCredential][] {
-  const doc = parseJsonQuietly(text, source);
+  const doc = parseJsonQuietly(text, what);
   if (doc === null) return [];
   if (!isObject(doc)) {
     throw new KimgError(
@@ -146,7 +170,7 @@ export function parseDockerConfigJson(
       `json: cannot unmarshal ${goJsonKind(auths)} into Go struct field DockerConfigJSON.auths of type credentialprovider.DockerConfig`,
     );
   }
-  return parseDockerConfigMap(auths, source, undefined, origin);
+  return parseDockerConfigMap(auths, source, undefined, origin, "auths");
 }
 
 /** A `.dockercfg` text (legacy map) → entries. */
@@ -154,8 +178,9 @@ export function parseDockercfg(
   text: string,
   source: string,
   origin?: CredentialOrigin,
+  what = source,
 ): [string, AuthCredential][] {
-  return parseDockerConfigMap(parseJsonQuietly(text, source), source, undefined, origin);
+  return parseDockerConfigMap(parseJsonQuietly(text, what), source, undefined, origin);
 }
 
 /**
@@ -168,23 +193,50 @@ export function keyringFromSecrets(secrets: readonly SecretObject[]): DockerKeyr
   const keyring = new DockerKeyring();
   let found = 0;
   for (const s of secrets) {
-    const source = `secret ${secretName(s)}`;
-    const origin = secretOrigin(s);
-    if (s.type === SECRET_TYPE_DOCKER_CONFIG_JSON) {
-      const text = secretValue(s, DOCKER_CONFIG_JSON_KEY);
-      if (text !== undefined && text.length > 0) {
-        keyring.add(parseDockerConfigJson(text, source, origin));
-        found++;
-        continue;
-      }
-    }
-    if (s.type === SECRET_TYPE_DOCKERCFG) {
-      const text = secretValue(s, DOCKERCFG_KEY);
-      if (text !== undefined && text.length > 0) {
-        keyring.add(parseDockercfg(text, source, origin));
-        found++;
-      }
+    const entries = at(`secret ${secretName(s)}`, () => secretEntries(s));
+    if (entries !== undefined) {
+      keyring.add(entries);
+      found++;
     }
   }
   return found === 0 ? undefined : keyring;
+}
+
+/** One pull secret's entries (undefined: not a pull secret, or empty); errors located in it. */
+function secretEntries(s: SecretObject): [string, AuthCredential][] | undefined {
+  const source = `secret ${secretName(s)}`;
+  const origin = secretOrigin(s);
+  if (s.type === SECRET_TYPE_DOCKER_CONFIG_JSON) {
+    const text = secretValue(s, DOCKER_CONFIG_JSON_KEY);
+    if (text !== undefined && text.length > 0) {
+      return at(`data[${DOCKER_CONFIG_JSON_KEY}]`, () =>
+        parseDockerConfigJson(text, source, origin, ""),
+      );
+    }
+  }
+  if (s.type === SECRET_TYPE_DOCKERCFG) {
+    const text = secretValue(s, DOCKERCFG_KEY);
+    if (text !== undefined && text.length > 0) {
+      return at(`data[${DOCKERCFG_KEY}]`, () => parseDockercfg(text, source, origin, ""));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks one Secret given as a pull secret, as keyringFromSecrets reads it, before any pull:
+ * throws CREDENTIALS_INVALID `secret NS/NAME: data[.dockerconfigjson]: auths["HOST"].auth: …`
+ * (the upstream text, located). `requirePullType`: a Secret of another type, or without its
+ * key, is an error too (the kubelet silently ignores it; named on purpose, it is a mistake).
+ */
+export function checkPullSecret(s: SecretObject, requirePullType = false): void {
+  const entries = at(`secret ${secretName(s)}`, () => secretEntries(s));
+  if (entries !== undefined || !requirePullType) return;
+  const type = typeof s.type === "string" ? s.type : "";
+  const key = type === SECRET_TYPE_DOCKERCFG ? DOCKERCFG_KEY : DOCKER_CONFIG_JSON_KEY;
+  const why =
+    type === SECRET_TYPE_DOCKER_CONFIG_JSON || type === SECRET_TYPE_DOCKERCFG
+      ? `data[${key}] is missing or empty`
+      : `type ${JSON.stringify(type)} is not ${SECRET_TYPE_DOCKER_CONFIG_JSON} or ${SECRET_TYPE_DOCKERCFG}: not a pull secret`;
+  throw new KimgError("CREDENTIALS_INVALID", `secret ${secretName(s)}: ${why}`);
 }

@@ -61,6 +61,8 @@ export interface NamespacedSecret {
   readonly name: string;
   readonly uid: string;
   readonly object: Record<string, unknown>;
+  /** `FILE:LINE` of the object, when known (for located errors). */
+  readonly where?: string;
 }
 
 export interface RejectedObject {
@@ -175,7 +177,13 @@ export function podsFromObjects(
     if (kind === "Secret") {
       const object = structuredClone(value);
       object.metadata = { ...(isObj(object.metadata) ? object.metadata : {}), namespace };
-      secrets.push({ namespace, name, uid: str(meta.uid), object });
+      secrets.push({
+        namespace,
+        name,
+        uid: str(meta.uid),
+        object,
+        ...(where !== undefined ? { where } : {}),
+      });
       continue;
     }
     if (kind === "ServiceAccount") {

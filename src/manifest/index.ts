@@ -10,6 +10,7 @@ export {
   plannedEdits,
 } from "./inspect.ts";
 export { loadManifests, MAX_DEPTH, type ManifestDocument, type ManifestFile } from "./load.ts";
+export { offsetAt } from "./tree.ts";
 export type * from "./types.ts";
 export { CONTAINER_FIELDS, type ContainerField, POD_SPEC_PATHS } from "./walk.ts";
 export { applyToDocuments, toYaml } from "./write-back.ts";

@@ -173,3 +173,30 @@ export function yamlPairPeer(source: PeerSource, map: MMap, pair: MPair): Pair {
   if (found === undefined) throw new Error(`no yaml pair ${i} in the map at ${map.start}`);
   return found;
 }
+
+/**
+ * The source offset of the node at `path` (map keys as strings, sequence indexes as numbers)
+ * under `root`, or undefined when there is no such node. For located messages (`FILE:LINE`).
+ */
+export function offsetAt(
+  root: MNode | null,
+  path: readonly (string | number)[],
+): number | undefined {
+  let node: MNode | null | undefined = root;
+  for (const step of path) {
+    if (node === null || node === undefined) return undefined;
+    if (node.kind === "alias") node = node.target;
+    if (node === undefined) return undefined;
+    if (typeof step === "number") {
+      if (node.kind !== "seq") return undefined;
+      node = node.items[step];
+    } else {
+      if (node.kind !== "map") return undefined;
+      const pair: MPair | undefined = node.items.find(
+        (p) => p.key?.kind === "scalar" && String(p.key.value) === step,
+      );
+      node = pair?.value;
+    }
+  }
+  return node === null || node === undefined ? undefined : node.start;
+}

@@ -149,7 +149,7 @@ describe("auth.json", () => {
       authJsonSource({ paths: [{ path: badAuth, legacyFormat: false }] }).lookupAll("quay.io/a"),
       (e: unknown) =>
         isKimgError(e, "CREDENTIALS_INVALID") &&
-        e.message === `${badAuth}: credential entry "quay.io": illegal base64 data at input byte 0`,
+        e.message === `${badAuth}: auths["quay.io"].auth: illegal base64 data at input byte 0`,
     );
     // decoded auth without ":" is an empty entry (identity token dropped): the next file answers
     const noColon = join(dir, "nocolon.json");

@@ -88,7 +88,7 @@ describe("node config.json search (config.go)", () => {
     assert.match(errors[0]?.message ?? "", /root\/config\.json: .*invalid JSON/);
     assert.match(
       errors[1]?.message ?? "",
-      /cwd\/config\.json: unable to parse auth field, must be formatted as base64\(username:password\)$/,
+      /cwd\/config\.json: auths\["reg\.example\.com"\]\.auth: unable to parse auth field, must be formatted as base64\(username:password\)$/,
     );
     for (const e of errors) assert.ok(!e.message.includes(SECRET));
   });

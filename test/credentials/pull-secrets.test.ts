@@ -193,7 +193,7 @@ describe("keyringFromSecrets (secrets.go)", () => {
           dockerconfigjson({ "quay.io": { auth: b64(SECRET) } }, "broken"),
         ]),
       "CREDENTIALS_INVALID",
-      ERR_AUTH_FIELD,
+      `secret ns/broken: data[.dockerconfigjson]: auths["quay.io"].auth: ${ERR_AUTH_FIELD}`,
     ));
 
   it("invalid JSON: CREDENTIALS_INVALID without the content", () =>
@@ -212,7 +212,7 @@ describe("keyringFromSecrets (secrets.go)", () => {
     throwsCode(
       () => keyringFromSecrets([dockerconfigjson({ "quay.io": { username: 5 } })]),
       "CREDENTIALS_INVALID",
-      "json: cannot unmarshal number into Go struct field dockerConfigEntryWithAuth.username of type string",
+      'secret ns/regcred: data[.dockerconfigjson]: auths["quay.io"]: json: cannot unmarshal number into Go struct field dockerConfigEntryWithAuth.username of type string',
     );
     throwsCode(
       () =>
@@ -223,7 +223,7 @@ describe("keyringFromSecrets (secrets.go)", () => {
           },
         ]),
       "CREDENTIALS_INVALID",
-      "json: cannot unmarshal string into Go struct field DockerConfigJSON.auths of type credentialprovider.DockerConfig",
+      'secret "": data[.dockerconfigjson]: json: cannot unmarshal string into Go struct field DockerConfigJSON.auths of type credentialprovider.DockerConfig',
     );
   });
 

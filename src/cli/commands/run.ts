@@ -7,11 +7,13 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import {
   type CredentialProvider,
+  checkPullSecret,
   credentialProviderPlugins,
   defaultKubeletConfiguration,
   defaultStoreDir,
   FsBlobStore,
   ImageManager,
+  isKimgError,
   KimgError,
   type KubeletConfiguration,
   loadCredentialProviderConfig,
@@ -25,6 +27,7 @@ import {
   podsFromObjects,
   type RecordedEvent,
   runPods,
+  type SecretObject,
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { safe, toJson } from "../render/safe.ts";
@@ -219,6 +222,20 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
     alwaysPullImages: f.alwaysPullImages,
     ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
   });
+  // A malformed pull secret is refused before anything runs, located (issue 18); the kubelet
+  // would fail each pull that uses it with the same text, unlocated.
+  for (const sec of input.secrets) {
+    try {
+      checkPullSecret(sec.object as SecretObject);
+    } catch (e) {
+      if (!isKimgError(e)) throw e;
+      throw new KimgError(
+        "CREDENTIALS_INVALID",
+        `${sec.where !== undefined ? `${sec.where}: ` : ""}${e.message}`,
+        { cause: e },
+      );
+    }
+  }
   for (const r of input.rejected) io.stderr.write(`kimg: ${safe(r.message)}\n`);
   if (input.pods.length === 0) {
     if (input.rejected.length > 0) return EXIT.INVALID;
