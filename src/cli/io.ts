@@ -53,6 +53,7 @@ export function exitCodeFor(code: string | undefined): number {
     case "INPUT_UNREADABLE":
     case "REGISTRIES_CONF_INVALID":
     case "CREDENTIALS_INVALID": // a pull secret, config.json or auth.json that cannot be read
+    case "INVALID_PLATFORM": // --platform as typed (issue 10 item 15)
       return EXIT.UNREADABLE;
     case "MANIFEST_UNKNOWN":
     case "BLOB_UNKNOWN":

@@ -62,6 +62,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // One style for every error line: `kimg: …`, commander's own included (issue 10 item 18).
+      outputError: (s, write) => write(s.replace(/^error: /, "kimg: ")),
     });
 
   const debug = (): boolean => program.opts<{ debug?: boolean }>().debug === true;
@@ -140,7 +142,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           const inputs = files.length > 0 ? files : process.stdin.isTTY ? [] : ["-"];
           if (inputs.length === 0) {
             io.stderr.write(
-              "kimg policy: give manifest files as arguments, or - to read standard input\n",
+              "kimg: policy: give manifest files as arguments, or - to read standard input\n",
             );
             return EXIT.UNREADABLE;
           }
@@ -212,7 +214,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           const { runPull } = await import("./commands/pull.ts");
           const jobs = Number(opts.jobs);
           if (!Number.isSafeInteger(jobs) || jobs < 1) {
-            io.stderr.write(`kimg pull: --jobs must be a positive integer, got ${opts.jobs}\n`);
+            io.stderr.write(`kimg: --jobs must be a positive integer, got ${opts.jobs}\n`);
             return EXIT.UNREADABLE;
           }
           return runPull(
@@ -580,7 +582,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           const { runUi } = await import("./commands/ui.ts");
           const port = Number(opts.port);
           if (!Number.isSafeInteger(port) || port < 0 || port > 65535) {
-            io.stderr.write(`kimg ui: --port must be 0…65535, got ${opts.port}\n`);
+            io.stderr.write(`kimg: --port must be 0…65535, got ${opts.port}\n`);
             return EXIT.UNREADABLE;
           }
           return runUi(

@@ -96,7 +96,9 @@ export function defaultPlatform(): Platform {
 
 function wantedPlatform(p: string | Platform | undefined): Platform {
   if (p === undefined) return defaultPlatform();
-  return typeof p === "string" ? parsePlatform(p) : p;
+  // An OS-only (`linux`) or architecture-only (`arm64`) specifier takes the rest from the host,
+  // as containerd's platforms.Parse does (issue 10 item 14).
+  return typeof p === "string" ? parsePlatform(p, { host: defaultPlatform() }) : p;
 }
 
 function imagePlatform(p: Platform): ImagePlatform {

@@ -5,7 +5,7 @@
 
 import { KimgError } from "../errors.ts";
 import { matchPlatform, parsePlatform } from "../oci/index.ts";
-import { inspectImage } from "../pull/index.ts";
+import { defaultPlatform, inspectImage } from "../pull/index.ts";
 import type { FsBlobStore } from "../store/index.ts";
 import {
   isUnpackableLayer,
@@ -37,8 +37,8 @@ export async function unpackImage(
 > {
   const img = await inspectImage(store, ref);
   if (opts.platform !== undefined) {
-    const wanted = parsePlatform(opts.platform);
-    const have = parsePlatform(img.platform);
+    const wanted = parsePlatform(opts.platform, { host: defaultPlatform() });
+    const have = parsePlatform(img.platform, { host: defaultPlatform() });
     if (!matchPlatform(wanted, have)) {
       throw new KimgError(
         "PLATFORM_NOT_FOUND",

@@ -8,6 +8,7 @@ export {
 export { detectCompression, ZSTD_DECODER } from "./decompress.ts";
 export { type UnpackImageOptions, unpackImage } from "./image.ts";
 export {
+  checkUnpackParent,
   DEFAULT_UNPACK_LIMITS,
   type LayerInput,
   MAX_RATIO,

@@ -14,7 +14,7 @@
 // one renamed in, the old one deleted.
 
 import { createHash } from "node:crypto";
-import { chmod, lstat, mkdtemp, readdir, rename, rm, rmdir } from "node:fs/promises";
+import { chmod, lstat, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -336,6 +336,29 @@ async function isEmptyDir(p: string): Promise<"absent" | "empty" | "nonempty" | 
 }
 
 /**
+ * Refuses a DIR whose parent directory does not exist or is not a directory (INPUT_INVALID,
+ * exit 2): bad input, said in one line before any work (issue 10 item 11). `mkdir -p` is the
+ * caller's choice, as for `umoci unpack`, which also needs the bundle's parent.
+ */
+export async function checkUnpackParent(dir: string): Promise<void> {
+  const parent = dirname(resolve(dir));
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(parent);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new KimgError(
+      "INPUT_INVALID",
+      code === "ENOENT"
+        ? `unpack: ${parent} does not exist (the parent directory of ${basename(resolve(dir))} must exist)`
+        : `unpack: ${parent}: ${(e as Error).message}`,
+    );
+  }
+  if (!st.isDirectory())
+    throw new KimgError("INPUT_INVALID", `unpack: ${parent} is not a directory`);
+}
+
+/**
  * Applies the layers in order into DIR atomically (temp sibling, rename).
  * @throws KimgError UNSAFE_PATH (hostile entry), LAYER_INVALID (not a tar, bad compressed
  *   stream, unsupported entry), DIGEST_MISMATCH (diff_id), UNPACK_LIMIT, INPUT_INVALID (DIR
@@ -358,6 +381,7 @@ export async function unpackLayers(
   };
   const signal = opts.signal;
   if (signal?.aborted) throw abortError(signal);
+  await checkUnpackParent(target);
   const state = await isEmptyDir(target);
   if ((state === "nonempty" || state === "other") && opts.force !== true) {
     throw new KimgError(

@@ -99,35 +99,32 @@ describe("kimg gc", { timeout: 180_000 }, () => {
     return { dir, store, usedA, usedC, capacity };
   }
 
-  it("invalid flags exit 1 with the kubelet's messages", async () => {
+  it("invalid flags exit 2 (a bad command line, issue 10 item 15) with the kubelet's messages", async () => {
     const dir = makeTempDir("kimg-cli-gc-");
     dirs.push(dir);
     const cases: [string[], string][] = [
       [
         ["--high", "80", "--low", "80"],
-        "kimg gc: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80\n",
+        "kimg: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80\n",
       ],
       [
         ["--high", "101"],
-        "kimg gc: invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) 101 must be between 0 and 100, inclusive\n",
+        "kimg: invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) 101 must be between 0 and 100, inclusive\n",
       ],
       [
         ["--max-age", "1m"],
-        "kimg gc: invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s\n",
+        "kimg: invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s\n",
       ],
-      [
-        ["--min-age", "2x"],
-        'kimg gc: imageMinimumGCAge: time: unknown unit "x" in duration "2x"\n',
-      ],
-      [["--high", "high"], 'kimg gc: invalid value "high" for --high: not an integer\n'],
+      [["--min-age", "2x"], 'kimg: imageMinimumGCAge: time: unknown unit "x" in duration "2x"\n'],
+      [["--high", "high"], 'kimg: invalid value "high" for --high: not an integer\n'],
       [
         ["--capacity", "10XB"],
-        'kimg gc: invalid size "10XB": want a number of bytes with an optional suffix (Ki, Mi, Gi, Ti, k, M, G, T, kB, MB, GB, TB)\n',
+        'kimg: invalid size "10XB": want a number of bytes with an optional suffix (Ki, Mi, Gi, Ti, k, M, G, T, kB, MB, GB, TB)\n',
       ],
     ];
     for (const [args, stderr] of cases) {
       const r = await kimg(["gc", ...args, "--store", dir]);
-      assert.equal(r.code, 1, args.join(" "));
+      assert.equal(r.code, 2, args.join(" "));
       assert.equal(r.stderr, stderr);
       assert.equal(r.stdout, "");
     }
@@ -253,10 +250,10 @@ describe("kimg gc", { timeout: 180_000 }, () => {
       "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nimageGCHighThresholdPercent: 80\nimageGCLowThresholdPercent: 90\n",
     );
     const bad = await kimg(["gc", "--node-config", cfg, "--store", s.dir]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.equal(
       bad.stderr,
-      `kimg gc: ${cfg}: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 90 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80\n`,
+      `kimg: ${cfg}: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 90 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80\n`,
     );
   });
 

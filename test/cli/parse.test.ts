@@ -131,6 +131,22 @@ describe("kimg parse", () => {
     assert.ok(maxBuffered < 256 * 1024, `buffered up to ${maxBuffered} bytes`);
   });
 
+  it("the policy line follows Kubernetes' defaulting whatever --mode (issue 10 item 8)", () => {
+    const named = kimg(["parse", "--mode", "named", "nginx"]).stdout;
+    assert.match(
+      named,
+      /pull policy Always if unset: no tag or digest, so the tag defaults to "latest"/,
+    );
+    assert.match(
+      named,
+      /on a node +valid as a pod image: the kubelet parses it with ParseImageName/,
+    );
+    assert.doesNotMatch(named, /unparsable image has no tag|InvalidImageName/);
+    const bad = kimg(["parse", "UPPER:1"]).stdout;
+    assert.match(bad, /pull policy IfNotPresent if unset: the image cannot be parsed/);
+    assert.match(bad, /on a node +the kubelet fails the container with InvalidImageName/);
+  });
+
   it("--mode picks the upstream function", () => {
     const d = `sha256:${"c".repeat(64)}`;
     const docker = JSON.parse(kimg(["parse", "--json", "--mode", "docker", `a:1@${d}`]).stdout);

@@ -197,7 +197,7 @@ describe("kimg policy: yaml", () => {
     assert.match(r.stdout, /imagePullPolicy: IfNotPresent/);
     assert.match(
       r.stderr,
-      /^kimg policy: .*bad\.yaml:6: Pod \(default\)\/bad: spec\.containers\[0\]\.image: Invalid value/m,
+      /^kimg: .*bad\.yaml:6: Pod \(default\)\/bad: spec\.containers\[0\]\.image: Invalid value/m,
     );
   });
 });
@@ -207,16 +207,13 @@ describe("kimg policy: unreadable input", () => {
     const r = await policy([path("deploy.yaml"), path("broken.yaml")]);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^kimg policy: .*broken\.yaml:4:2: Flow sequence[^\n]*\n$/);
+    assert.match(r.stderr, /^kimg: .*broken\.yaml:4:2: Flow sequence[^\n]*\n$/);
   });
 
   it("a missing file: exit 2, one line", async () => {
     const r = await policy([path("nope.yaml")]);
     assert.equal(r.code, 2);
-    assert.equal(
-      r.stderr,
-      `kimg policy: ${path("nope.yaml")}: cannot read: no such file or directory\n`,
-    );
+    assert.equal(r.stderr, `kimg: ${path("nope.yaml")}: cannot read: no such file or directory\n`);
   });
 
   it("a directory, an unknown digest algorithm, no input: exit 2", async () => {
@@ -278,7 +275,7 @@ describe("kimg policy -o yaml: warnings about the printed YAML", () => {
     ].join("\n");
     const r = await policy(["-"], { output: "yaml", alwaysPullImages: true }, text);
     assert.equal(r.code, 0);
-    assert.match(r.stderr, /^kimg policy: <stdin>:19: warning: .*the written YAML keeps Always/m);
+    assert.match(r.stderr, /^kimg: <stdin>:19: warning: .*the written YAML keeps Always/m);
     assert.doesNotMatch(r.stdout, /warning/);
   });
 });
@@ -296,7 +293,7 @@ describe("kimg policy: hostile nesting (the built binary, with its own stack)", 
         encoding: "utf8",
       });
       assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /^kimg policy: <stdin>:1:\d+: exceeded max depth of 1000\n$/);
+      assert.match(r.stderr, /^kimg: <stdin>:1:\d+: exceeded max depth of 1000\n$/);
     });
   }
 });

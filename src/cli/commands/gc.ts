@@ -93,7 +93,7 @@ async function nodeConfigPolicy(path: string, io: CliIO) {
     throw e;
   }
   // The kubelet only logs these (strict decoding of unknown fields, gates kimg ignores).
-  for (const w of loaded.warnings) io.stderr.write(`kimg gc: warning: ${path}: ${w}\n`);
+  for (const w of loaded.warnings) io.stderr.write(`kimg: warning: ${path}: ${w}\n`);
   const c = loaded.config;
   return {
     highThresholdPercent: c.imageGCHighThresholdPercent,
@@ -121,8 +121,8 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
   } catch (e) {
     const err = e as { name?: string; code?: string; message?: string };
     if (e instanceof FlagError || (err.name === "KimgError" && err.code === "INPUT_INVALID")) {
-      io.stderr.write(`kimg gc: ${err.message}\n`);
-      return EXIT.INVALID;
+      io.stderr.write(`kimg: ${err.message}\n`);
+      return EXIT.UNREADABLE;
     }
     throw e;
   }
@@ -140,8 +140,8 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
   } catch (e) {
     const err = e as { name?: string; code?: string; message?: string };
     if (err.name === "KimgError" && err.code === "INPUT_INVALID") {
-      io.stderr.write(`kimg gc: ${err.message}\n`);
-      return EXIT.INVALID;
+      io.stderr.write(`kimg: ${err.message}\n`);
+      return EXIT.UNREADABLE;
     }
     throw e;
   }
@@ -185,8 +185,8 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
   }
   for (const e of report.events) out(`${e.type} ${e.reason} ${e.message}`);
   for (const x of report.failed) {
-    io.stderr.write(`kimg gc: failed to remove ${x.names.join(", ")}: ${x.error}\n`);
+    io.stderr.write(`kimg: failed to remove ${x.names.join(", ")}: ${x.error}\n`);
   }
-  if (report.error !== undefined && failed) io.stderr.write(`kimg gc: ${report.error}\n`);
+  if (report.error !== undefined && failed) io.stderr.write(`kimg: ${report.error}\n`);
   return failed ? EXIT.INVALID : EXIT.OK;
 }

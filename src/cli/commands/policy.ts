@@ -66,7 +66,7 @@ export async function runPolicy(
   io: CliIO,
 ): Promise<number> {
   const fail = (message: string): void => {
-    io.stderr.write(`kimg policy: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+    io.stderr.write(`kimg: ${message.replace(/\s*\n\s*/g, " ")}\n`);
   };
   const output = opts.json === true ? "json" : (opts.output ?? "text");
   if (output !== "text" && output !== "json" && output !== "yaml") {
@@ -125,7 +125,7 @@ export async function runPolicy(
     io.stdout.write(`${reportJson(report)}\n`);
   } else if (output === "yaml") {
     io.stdout.write(toYaml(files, report));
-    for (const line of errorLines(report)) io.stderr.write(`kimg policy: ${line}\n`);
+    for (const line of errorLines(report)) io.stderr.write(`kimg: ${line}\n`);
   } else {
     io.stdout.write(renderReport(report, painter(io.color)));
   }

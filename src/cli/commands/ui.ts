@@ -43,10 +43,10 @@ function openBrowser(target: string, io: CliIO): void {
     process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
   try {
     const child = spawn(cmd, [target], { stdio: "ignore", detached: true });
-    child.on("error", () => io.stderr.write(`kimg ui: could not open a browser (${cmd})\n`));
+    child.on("error", () => io.stderr.write(`kimg: warning: could not open a browser (${cmd})\n`));
     child.unref();
   } catch {
-    io.stderr.write(`kimg ui: could not open a browser (${cmd})\n`);
+    io.stderr.write(`kimg: warning: could not open a browser (${cmd})\n`);
   }
 }
 
@@ -62,7 +62,7 @@ export async function runUi(f: UiFlags, io: CliIO): Promise<number> {
   });
   if (f.host !== undefined && !/^(127\.|localhost$|::1$|\[::1\]$)/.test(f.host)) {
     io.stderr.write(
-      `kimg ui: warning: listening on ${f.host}, reachable from other machines; only the login code and the session cookie guard it, over plain HTTP\n`,
+      `kimg: warning: listening on ${f.host}, reachable from other machines; only the login code and the session cookie guard it, over plain HTTP\n`,
     );
   }
   io.stdout.write(`kimg ui: ${ui.loginUrl}\n`);

@@ -6,6 +6,7 @@
 
 import { resolve } from "node:path";
 import {
+  checkUnpackParent,
   defaultStoreDir,
   FsBlobStore,
   isKimgError,
@@ -83,6 +84,8 @@ export async function runUnpack(
     ...(f.platform !== undefined ? { platform: f.platform } : {}),
     ...(f.signal !== undefined ? { signal: f.signal } : {}),
   };
+  // DIR's parent must exist: said before any pull (issue 10 item 11).
+  await checkUnpackParent(dir);
   let report: Awaited<ReturnType<typeof unpackImage>>;
   try {
     report = await unpackImage(store, ref, dir, opts);

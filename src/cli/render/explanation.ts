@@ -18,9 +18,18 @@ export function renderExplanation(e: ImageExplanation, paint: Painter): string {
       row("error", `${paint("error", e.error?.message ?? "invalid")}  [${e.error?.code}]`),
     );
     lines.push(
-      row("pull policy", `${e.defaultPullPolicy} if unset: an unparsable image has no tag`),
+      // Kubernetes' defaulting parses with ParseImageName whatever --mode is: a name this mode
+      // refuses (`nginx` in named mode) may still default by its tag (issue 10 item 8).
+      row("pull policy", `${e.defaultPullPolicy} if unset: ${e.defaultPullPolicyReason}`),
     );
-    lines.push(row("on a node", "the kubelet fails the container with InvalidImageName"));
+    lines.push(
+      row(
+        "on a node",
+        e.defaultPullPolicyRule === "unparsable" || e.defaultPullPolicyRule === "empty-image"
+          ? "the kubelet fails the container with InvalidImageName"
+          : "valid as a pod image: the kubelet parses it with ParseImageName, which accepts it",
+      ),
+    );
     return lines.join("\n");
   }
   const a = e.anatomy;
