@@ -104,3 +104,27 @@ export function withheldOf(
 export function isKimgError(e: unknown, code?: ErrorCode): e is KimgError {
   return e instanceof KimgError && (code === undefined || e.code === code);
 }
+
+/**
+ * What a file-system error says, as Go's os errors print it (`no such file or directory`,
+ * `permission denied`…), without Node's `ENOENT: …, open '…'` decoration: every command says
+ * `FILE: cannot read: <this>` the same way (issue 10 item 18).
+ */
+export function errnoText(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  switch (err?.code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ENOTDIR":
+      return "not a directory";
+    case "ELOOP":
+      return "too many levels of symbolic links";
+    default:
+      return err?.message ?? String(e);
+  }
+}

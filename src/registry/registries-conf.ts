@@ -23,7 +23,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { KimgError } from "../errors.ts";
+import { errnoText, KimgError } from "../errors.ts";
 import {
   goQuote,
   parseNamed,
@@ -517,10 +517,9 @@ export async function loadRegistriesConf(
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "";
     throw new KimgError(
       "REGISTRIES_CONF_INVALID",
-      `${path}: cannot read registries configuration${code !== "" ? ` (${code})` : ""}`,
+      `${path}: cannot read registries configuration: ${errnoText(e)}`,
       { cause: e },
     );
   }

@@ -92,6 +92,32 @@ describe("bad input: one line, its exit code (issue 10)", { timeout: 120_000 }, 
     assert.equal(arm.code, 0, arm.stderr);
   });
 
+  it("18: a missing file reads the same in every command", async () => {
+    const store = join(work, "store-18");
+    const nope = join(work, "nope.yaml");
+    for (const args of [
+      ["run", nope, "--store", store],
+      ["policy", nope],
+      ["pull", "--pull-secret", nope, "--store", store, ref],
+      ["gc", "--node-config", nope, "--store", store],
+      ["run", "--node-config", nope, nope, "--store", store],
+    ]) {
+      const r = await runKimg(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.equal(
+        r.stderr,
+        `kimg: ${nope}: cannot read: no such file or directory\n`,
+        args.join(" "),
+      );
+    }
+    const conf = await runKimg(["pull", "--registries-conf", nope, "--store", store, ref]);
+    assert.equal(conf.code, 2);
+    assert.equal(
+      conf.stderr,
+      `kimg: ${nope}: cannot read registries configuration: no such file or directory\n`,
+    );
+  });
+
   it("15: command-line errors exit 2", async () => {
     for (const args of [
       ["pull", "--creds", "nc", ref],

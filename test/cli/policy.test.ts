@@ -203,11 +203,18 @@ describe("kimg policy: yaml", () => {
 });
 
 describe("kimg policy: unreadable input", () => {
-  it("a YAML syntax error: exit 2, one line with file:line:col, nothing on stdout", async () => {
+  it("a YAML syntax error: exit 2, one line with file:line:col; the readable file still reported", async () => {
     const r = await policy([path("deploy.yaml"), path("broken.yaml")]);
     assert.equal(r.code, 2);
-    assert.equal(r.stdout, "");
+    assert.match(r.stdout, /deploy\.yaml:\d+/, "as kubectl, what could be read is reported");
     assert.match(r.stderr, /^kimg: .*broken\.yaml:4:2: Flow sequence[^\n]*\n$/);
+  });
+
+  it("a readable file and a missing one: the report for the first, the error for the second, exit 2 (issue 10 item 17)", async () => {
+    const r = await policy([path("deploy.yaml"), path("nope.yaml")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /deploy\.yaml:\d+/);
+    assert.equal(r.stderr, `kimg: ${path("nope.yaml")}: cannot read: no such file or directory\n`);
   });
 
   it("a missing file: exit 2, one line", async () => {

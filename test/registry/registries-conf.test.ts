@@ -582,7 +582,9 @@ describe("which file (registriesConfPath / loadRegistriesConf)", () => {
       loadRegistriesConf({ path: join(dir, "missing.conf") }),
       (e: unknown) =>
         isKimgError(e, "REGISTRIES_CONF_INVALID") &&
-        e.message.includes("missing.conf: cannot read registries configuration (ENOENT)"),
+        e.message.includes(
+          "missing.conf: cannot read registries configuration: no such file or directory",
+        ),
     );
     await assert.rejects(
       loadRegistriesConf({ env: { CONTAINERS_REGISTRIES_CONF: join(dir, "nope.conf") } }),

@@ -16,6 +16,7 @@
 import { readFile } from "node:fs/promises";
 import {
   defaultStoreDir,
+  errnoText,
   FsBlobStore,
   type ImageGCReport,
   imageGCPolicyFromSettings,
@@ -73,7 +74,7 @@ async function nodeConfigPolicy(path: string, io: CliIO) {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new KimgError("INPUT_UNREADABLE", `${path}: ${(e as Error).message}`);
+    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${errnoText(e)}`);
   }
   const docs = loadManifests(text, path).documents;
   if (docs.length !== 1) {

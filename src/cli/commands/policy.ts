@@ -14,6 +14,7 @@ import { readFile } from "node:fs/promises";
 import {
   type ContainerReport,
   type DigestAlgorithm,
+  errnoText,
   inspectManifests,
   isDigestAlgorithm,
   isKimgError,
@@ -46,20 +47,6 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function errnoText(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  switch (err.code) {
-    case "ENOENT":
-      return "no such file or directory";
-    case "EACCES":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory";
-    default:
-      return err.message ?? String(e);
-  }
-}
-
 export async function runPolicy(
   inputs: string[],
   opts: PolicyCommandOptions,
@@ -86,7 +73,9 @@ export async function runPolicy(
     return EXIT.UNREADABLE;
   }
 
-  // Read and parse everything first: an unreadable input means no output at all.
+  // Read and parse everything first. An unreadable input is reported, and the readable ones
+  // are still reported on, as kubectl reports what it could read (issue 10 item 17); the exit
+  // code says an input could not be read.
   let stdinText: string | undefined;
   const files: ManifestFile[] = [];
   let unreadable = 0;
@@ -113,7 +102,7 @@ export async function runPolicy(
       unreadable++;
     }
   }
-  if (unreadable > 0) return EXIT.UNREADABLE;
+  if (files.length === 0) return EXIT.UNREADABLE;
 
   const report = inspectManifests(files, {
     alwaysPullImages: opts.alwaysPullImages === true,
@@ -129,7 +118,7 @@ export async function runPolicy(
   } else {
     io.stdout.write(renderReport(report, painter(io.color)));
   }
-  return code;
+  return unreadable > 0 ? EXIT.UNREADABLE : code;
 }
 
 /** JSON.stringify cannot print bigint (YAML integers beyond 2^53 are not; be safe). */

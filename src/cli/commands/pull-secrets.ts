@@ -10,6 +10,7 @@
 import { readFile } from "node:fs/promises";
 import {
   checkPullSecret,
+  errnoText,
   isKimgError,
   KimgError,
   loadManifests,
@@ -51,7 +52,7 @@ export async function loadSecrets(path: string): Promise<SecretObject[]> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${(e as Error).message}`);
+    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${errnoText(e)}`);
   }
   const file = loadManifests(text, path);
   const out: SecretObject[] = [];

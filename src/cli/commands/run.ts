@@ -11,6 +11,7 @@ import {
   credentialProviderPlugins,
   defaultKubeletConfiguration,
   defaultStoreDir,
+  errnoText,
   FsBlobStore,
   ImageManager,
   isKimgError,
@@ -59,7 +60,7 @@ async function readText(path: string, io: CliIO): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (e) {
-    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${(e as Error).message}`);
+    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${errnoText(e)}`);
   }
 }
 
