@@ -38,10 +38,14 @@ export type CredentialOrigin =
 export const NODE_ORIGIN: CredentialOrigin = Object.freeze({ kind: "node" });
 
 /** The registry client's credential shape (structurally equal to src/registry Credential). */
-export type RegistryCredential =
+export type RegistryCredential = (
   | { username: string; password: string }
   | { identityToken: string }
-  | { registryToken: string };
+  | { registryToken: string }
+) & {
+  /** Where it came from (`--creds`, `secret ns/name`, a file's path): for messages, never secret. */
+  source?: string;
+};
 
 export interface CredentialInit {
   username?: string;
@@ -102,17 +106,23 @@ export class AuthCredential {
    * registry_token; kimg's client sends it as Bearer, like ggcr). Undefined: nothing usable.
    */
   toRegistryCredential(): RegistryCredential | undefined {
-    if (this.username !== "") return { username: this.username, password: this.#password };
-    if (this.#identityToken !== "") return { identityToken: this.#identityToken };
+    // The source rides along, not enumerable: messages can name it, comparisons and JSON skip it.
+    const labelled = (c: RegistryCredential): RegistryCredential =>
+      this.source === ""
+        ? c
+        : Object.defineProperty(c, "source", { value: this.source, enumerable: false });
+    if (this.username !== "")
+      return labelled({ username: this.username, password: this.#password });
+    if (this.#identityToken !== "") return labelled({ identityToken: this.#identityToken });
     if (this.#auth !== "") {
       try {
         const { username, password } = decodeAuthField(this.#auth);
-        return { username, password };
+        return labelled({ username, password });
       } catch {
         // fall through: an undecodable auth is no credential
       }
     }
-    if (this.#registryToken !== "") return { registryToken: this.#registryToken };
+    if (this.#registryToken !== "") return labelled({ registryToken: this.#registryToken });
     return undefined;
   }
 

@@ -23,10 +23,14 @@ export interface Challenge {
   params: Record<string, string>;
 }
 
-export type Credential =
+export type Credential = (
   | { username: string; password: string }
   | { identityToken: string }
-  | { registryToken: string };
+  | { registryToken: string }
+) & {
+  /** Where it came from, for messages (`--creds`, `secret ns/name`, a file): never the value. */
+  source?: string;
+};
 
 /** Where credentials come from (docker config, pull secrets, … are later tasks). */
 export interface CredentialStore {
@@ -158,6 +162,12 @@ export class Authorizer {
     return this.#challenge;
   }
 
+  /**
+   * The source of the credential last sent (as Basic to the registry, or to its token server),
+   * undefined when none was: a refusal then means "wrong credentials", not "no access".
+   */
+  sentCredential: string | undefined;
+
   async #credentialFor(): Promise<Credential | undefined> {
     this.#credential ??=
       this.#opts.credentials?.lookup(this.#opts.host) ?? Promise.resolve(undefined);
@@ -177,9 +187,11 @@ export class Authorizer {
         cred.password === ""
       )
         return undefined;
+      this.sentCredential = cred.source ?? "the given credentials";
       return { header: basicHeader(cred.username, cred.password), fresh: true };
     }
     if (cred !== undefined && "registryToken" in cred) {
+      this.sentCredential = cred.source ?? "the given credentials";
       return { header: `Bearer ${cred.registryToken}`, fresh: true };
     }
     const cached = this.#tokens.get(scope);
@@ -256,7 +268,7 @@ export class Authorizer {
       if (r.status === 200) return this.#tokenFrom(r.body, "POST", realm);
       await r.discard();
       if (r.status !== 404 && r.status !== 400 && r.status !== 401 && r.status !== 405) {
-        throw this.#tokenError("POST", realm, r.status);
+        throw this.#tokenError("POST", realm, r.status, cred);
       }
       // fall back to GET, as containerd (GCR 404, ACR 400, Artifactory 401)
     }
@@ -278,13 +290,25 @@ export class Authorizer {
     });
     if (r.status !== 200) {
       await r.discard();
-      throw this.#tokenError("GET", realm, r.status);
+      throw this.#tokenError("GET", realm, r.status, cred);
     }
     return this.#tokenFrom(r.body, "GET", realm);
   }
 
-  #tokenError(method: string, realm: URL, status: number): KimgError {
+  #tokenError(
+    method: string,
+    realm: URL,
+    status: number,
+    cred?: Credential | undefined,
+  ): KimgError {
     const req = `${method} ${realm.host}${realm.pathname}`;
+    if ((status === 401 || status === 403) && cred !== undefined) {
+      // Credentials were sent and refused: say so, and whose (issue 10 item 12), never what.
+      return new KimgError(
+        status === 401 ? "REGISTRY_UNAUTHORIZED" : "REGISTRY_DENIED",
+        `authentication failed: the token server refused the credentials from ${cred.source ?? "the given credentials"}: ${req}: ${status} ${statusText(status)} (registry ${this.#opts.host})`,
+      );
+    }
     if (status === 401 || status === 403) {
       return new KimgError(
         status === 401 ? "REGISTRY_UNAUTHORIZED" : "REGISTRY_DENIED",

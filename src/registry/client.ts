@@ -58,6 +58,10 @@ import {
 } from "./http.ts";
 import { delayFor, RETRYABLE_STATUSES, type RetryOptions, retryOptions } from "./retry.ts";
 
+/** containerd's words for a 401/403 (resolver.go): no credentials, or no such repository. */
+const DENIED_PREFIX =
+  "pull access denied, repository does not exist or may require authorization: ";
+
 export interface RegistryClientOptions {
   /** Registry host as in references: `docker.io`, `localhost:5000`, `127.0.0.1:5000`. */
   host: string;
@@ -414,7 +418,21 @@ export class RegistryClient {
       }
       const err = challenges.find((ch) => ch.params.error !== undefined)?.params.error;
       const hint = err === undefined ? "" : `server message: ${err}: authorization failed; `;
-      throw await this.#responseError(sent.res, method, sent.url, "denied", hint);
+      const e = await this.#responseError(sent.res, method, sent.url, "denied", hint);
+      // Credentials were sent and refused: a wrong password, not a missing repository. Say
+      // so, naming where they came from, never what they are (issue 10 item 12).
+      const who = this.#auth.sentCredential;
+      if (who !== undefined && auths.has(this.baseUrl.origin)) {
+        throw new KimgError(
+          e.code,
+          e.message.replace(
+            DENIED_PREFIX,
+            `authentication failed: the registry refused the credentials from ${who}: `,
+          ),
+          { cause: e },
+        );
+      }
+      throw e;
     }
   }
 
@@ -540,7 +558,7 @@ export class RegistryClient {
     if (status === 401 || status === 403) {
       return new KimgError(
         status === 401 ? "REGISTRY_UNAUTHORIZED" : "REGISTRY_DENIED",
-        `pull access denied, repository does not exist or may require authorization: ${detail}${req}`,
+        `${DENIED_PREFIX}${detail}${req}`,
       );
     }
     if (status === 404) {

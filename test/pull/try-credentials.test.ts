@@ -104,7 +104,10 @@ describe("pullTryingCredentials: each matching credential in keyring order", {
       (e: unknown) => {
         assert.ok(isKimgError(e));
         assert.equal(e.code, "REGISTRY_UNAUTHORIZED");
-        assert.match(e.message, /^\[.*pull access denied.*, .*pull access denied.*\]$/);
+        assert.match(
+          e.message,
+          /^\[authentication failed: .*refused the credentials.*, authentication failed: .*refused the credentials.*\]$/,
+        );
         assert.ok(!e.message.includes("wrong-1") && !e.message.includes("wrong-2"));
         return true;
       },

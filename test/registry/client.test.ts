@@ -191,7 +191,9 @@ describe("RegistryClient, htpasswd (Basic) registry", { timeout: 120_000 }, () =
           assert.ok(isKimgError(e, "REGISTRY_UNAUTHORIZED"), String(e));
           assert.match(
             e.message,
-            /^pull access denied, repository does not exist or may require authorization: unauthorized: authentication required/,
+            cred === undefined
+              ? /^pull access denied, repository does not exist or may require authorization: unauthorized: authentication required/
+              : /^authentication failed: the registry refused the credentials from the given credentials: unauthorized: authentication required/,
           );
           assert.ok(
             e.message.includes(`GET ${reg.host}/v2/private/app/manifests/v1: 401 Unauthorized`),
@@ -295,7 +297,7 @@ describe("RegistryClient, token (Bearer) registry", { timeout: 120_000 }, () => 
         assert.ok(isKimgError(e, "REGISTRY_UNAUTHORIZED"), String(e));
         assert.match(
           e.message,
-          /^pull access denied, .*failed to fetch token from GET 127\.0\.0\.1:\d+\/token: 401 Unauthorized/,
+          /^authentication failed: the token server refused the credentials from the given credentials: GET 127\.0\.0\.1:\d+\/token: 401 Unauthorized/,
         );
         assert.ok(!e.message.includes("hunter2"));
         return true;
