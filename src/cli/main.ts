@@ -195,6 +195,16 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         .choices(["auto", "plain", "json"])
         .default("auto"),
     )
+    .option("--retries <n>", "tries after the first for a failing request (default 4)")
+    .option(
+      "--max-retry-wait <duration>",
+      "longest wait before a retry; a registry asking for longer fails at once (default 60s)",
+    )
+    .option(
+      "--stall-timeout <duration>",
+      "a registry that sends less than 1 KiB in this long is stalled (default 30s)",
+    )
+    .option("--timeout <duration>", "give up on the whole pull after this long (default: none)")
     .action(
       (
         ref: string,
@@ -208,6 +218,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           pullSecret: string[];
           registriesConf?: string;
           progress: "auto" | "plain" | "json";
+          retries?: string;
+          maxRetryWait?: string;
+          stallTimeout?: string;
+          timeout?: string;
         },
       ) =>
         run(async () => {
@@ -229,6 +243,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
               pullSecrets: opts.pullSecret,
               ...(opts.registriesConf !== undefined ? { registriesConf: opts.registriesConf } : {}),
               progress: opts.progress,
+              ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+              ...(opts.maxRetryWait !== undefined ? { maxRetryWait: opts.maxRetryWait } : {}),
+              ...(opts.stallTimeout !== undefined ? { stallTimeout: opts.stallTimeout } : {}),
+              ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
               isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,
               env: process.env,
               homedir: homedir(),

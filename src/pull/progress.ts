@@ -85,6 +85,14 @@ export type ProgressEvent =
         readonly size: number;
       }[];
     }
+  | {
+      /** kimg waits before trying a request again: a 429's Retry-After, or a back-off. */
+      readonly type: "wait";
+      readonly host: string;
+      readonly ms: number;
+      readonly reason: string;
+      readonly attempt: number;
+    }
   | { readonly type: "done"; readonly result: PullResult };
 
 export type ProgressListener = (e: ProgressEvent) => void;

@@ -48,6 +48,7 @@ import {
   type RegistriesConf,
   RegistryClient,
   type RetryOptions,
+  type RetryWait,
 } from "../registry/index.ts";
 import type { CredentialSource, FsBlobStore, ImagePlatform } from "../store/index.ts";
 import { writeBlob } from "../store/index.ts";
@@ -202,7 +203,14 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
       insecure: s.insecure,
       ...(opts.insecureHosts !== undefined ? { insecureHosts: opts.insecureHosts } : {}),
       ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
-      ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
+      retry: {
+        ...opts.retry,
+        // Every wait before a retry is said (issue 10 item 22): a 429's Retry-After, a back-off.
+        onWait: (w: RetryWait) => {
+          opts.retry?.onWait?.(w);
+          emit?.({ type: "wait", ...w });
+        },
+      },
     });
     made.push(c);
     return c;
@@ -368,7 +376,15 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
           });
           return;
         } catch (e) {
-          if (attempt < attempts && retryable(e) && signal?.aborted !== true) continue;
+          // A stalled body is tried once more, not five times: a trickling registry would
+          // otherwise hold the pull for attempts × the stall limit (issue 10 item 21).
+          const stalled = (e as { stalled?: boolean }).stalled === true;
+          if (
+            attempt < (stalled ? Math.min(2, attempts) : attempts) &&
+            retryable(e) &&
+            signal?.aborted !== true
+          )
+            continue;
           // A connection that broke on every attempt is the registry's failure, not kimg's.
           if (isNetworkError(e) && signal?.aborted !== true) {
             throw new KimgError(

@@ -56,7 +56,14 @@ import {
   httpRequest,
   readLimited,
 } from "./http.ts";
-import { delayFor, RETRYABLE_STATUSES, type RetryOptions, retryOptions } from "./retry.ts";
+import {
+  delayFor,
+  parseRetryAfter,
+  RETRYABLE_STATUSES,
+  type RetryOptions,
+  retryOptions,
+  STALL_MIN_BYTES,
+} from "./retry.ts";
 
 /** containerd's words for a 401/403 (resolver.go): no credentials, or no such repository. */
 const DENIED_PREFIX =
@@ -153,11 +160,16 @@ export class RegistryClient {
     this.#base = new URL(`https://${endpointHost(opts.host)}`);
     // An insecure host skips certificate verification, so it gets its own pool.
     this.#ownAgent = opts.agent === undefined || this.insecure;
+    this.#retry = retryOptions(opts.retry);
     this.#agent =
       this.insecure || opts.agent === undefined
-        ? createHttpAgent({ ...opts.http, ...(this.insecure ? { rejectUnauthorized: false } : {}) })
+        ? createHttpAgent({
+            // Headers that take longer than the stall limit are a stall too (a slow HEAD).
+            headersTimeoutMs: this.#retry.stallTimeoutMs,
+            ...opts.http,
+            ...(this.insecure ? { rejectUnauthorized: false } : {}),
+          })
         : opts.agent;
-    this.#retry = retryOptions(opts.retry);
     this.#maxManifest = opts.maxManifestBytes ?? MAX_MANIFEST_BYTES;
     this.#maxRedirects = opts.maxRedirects ?? 5;
     this.#ua = opts.userAgent ?? "kimg";
@@ -332,7 +344,7 @@ export class RegistryClient {
     if (offset > 0) headers.range = `bytes=${offset}-`;
     const { res, url: final } = await this.#send(repo, "GET", url, headers, opts);
     const req = `GET ${final.host}${final.pathname}`;
-    if (res.status === 200) return { stream: res.body, offset: 0 };
+    if (res.status === 200) return { stream: this.#watch(res.body, req), offset: 0 };
     if (res.status === 206 && offset > 0) {
       const cr = header(res.headers, "content-range") ?? "";
       if (!cr.startsWith(`bytes ${offset}-`)) {
@@ -342,13 +354,55 @@ export class RegistryClient {
           `blob ${desc.digest}: unexpected Content-Range "${cr}" for offset ${offset} (${req}: 206 Partial Content)`,
         );
       }
-      return { stream: res.body, offset };
+      return { stream: this.#watch(res.body, req), offset };
     }
     if (res.status === 416 && offset > 0 && offset >= desc.size) {
       await res.discard();
       return { stream: Readable.from([]), offset: desc.size };
     }
     throw await this.#responseError(res, "GET", final, "blob");
+  }
+
+  /**
+   * A blob body that fails with REGISTRY_UNAVAILABLE ("stalled") when less than
+   * STALL_MIN_BYTES arrive within stallTimeoutMs (issue 10 item 21): undici's own body timeout
+   * only sees silence, and a byte every few seconds is not silence.
+   */
+  #watch(body: NodeJS.ReadableStream & Readable, req: string): Readable {
+    const limit = this.#retry.stallTimeoutMs;
+    let mark = 0;
+    let received = 0;
+    let markAt = Date.now();
+    const onData = (c: Buffer): void => {
+      received += c.length;
+      if (received - mark >= STALL_MIN_BYTES) {
+        mark = received;
+        markAt = Date.now();
+      }
+    };
+    body.on("data", onData);
+    const timer = setInterval(
+      () => {
+        if (Date.now() - markAt < limit) return;
+        clearInterval(timer);
+        body.destroy(
+          Object.assign(
+            new KimgError(
+              "REGISTRY_UNAVAILABLE",
+              `${req}: stalled: less than ${STALL_MIN_BYTES} bytes in ${limit / 1000}s (${received} bytes received)`,
+            ),
+            { stalled: true },
+          ),
+        );
+      },
+      Math.min(1000, Math.max(50, limit / 4)),
+    );
+    timer.unref();
+    const stop = (): void => clearInterval(timer);
+    body.once("end", stop);
+    body.once("close", stop);
+    body.once("error", stop);
+    return body;
   }
 
   #manifestUrl(repo: string, reference: string): URL {
@@ -450,7 +504,12 @@ export class RegistryClient {
       try {
         sent = await this.#follow(method, url, headers, auths, opts);
       } catch (e) {
-        if (e instanceof KimgError || opts.signal?.aborted === true || attempt >= r.maxAttempts) {
+        // A refused connection to this machine is not worth waiting for: nothing listens
+        // there, and a second try covers a server that is just starting (issue 10 item 13).
+        const refusedHere =
+          (e as { code?: string }).code === "ECONNREFUSED" && isLoopbackHost(url.host);
+        const last = attempt >= (refusedHere ? Math.min(2, r.maxAttempts) : r.maxAttempts);
+        if (e instanceof KimgError || opts.signal?.aborted === true || last) {
           if (e instanceof KimgError) throw e;
           if (opts.signal?.aborted === true)
             throw new KimgError("ABORTED", "aborted", { cause: e });
@@ -460,13 +519,32 @@ export class RegistryClient {
             { cause: e },
           );
         }
-        await r.sleep(delayFor(attempt, undefined, undefined, r), opts.signal);
+        const wait = delayFor(attempt, undefined, undefined, r);
+        r.onWait?.({
+          host: url.host,
+          ms: wait,
+          reason: (e as Error).message,
+          attempt: attempt + 1,
+        });
+        await r.sleep(wait, opts.signal);
         continue;
       }
       const status = sent.res.status;
       if (!RETRYABLE_STATUSES.has(status) || attempt >= r.maxAttempts) return sent;
       await sent.res.discard();
-      const wait = delayFor(attempt, status, header(sent.res.headers, "retry-after"), r);
+      const retryAfter = header(sent.res.headers, "retry-after");
+      const asked = status === 429 ? parseRetryAfter(retryAfter, r.now()) : undefined;
+      const answer = `${status} ${statusText(status)}${retryAfter !== undefined ? ` (Retry-After: ${retryAfter})` : ""}`;
+      if (asked !== undefined && asked > r.maxDelayMs) {
+        // Asked to wait longer than kimg waits: fail now, saying what was asked (issue 10
+        // item 22), rather than wait the cap again and again.
+        throw new KimgError(
+          "RATE_LIMITED",
+          `${method} ${sent.url.host}${sent.url.pathname}: ${answer}: the registry asks to wait ${Math.ceil(asked / 1000)}s, longer than the ${r.maxDelayMs / 1000}s kimg waits (--max-retry-wait)`,
+        );
+      }
+      const wait = delayFor(attempt, status, retryAfter, r);
+      r.onWait?.({ host: sent.url.host, ms: wait, reason: answer, attempt: attempt + 1 });
       await r.sleep(wait, opts.signal);
     }
   }

@@ -35,4 +35,10 @@ export {
   refMatchingPrefix,
   registriesConfPath,
 } from "./registries-conf.ts";
-export { backoffDelay, parseRetryAfter, type RetryOptions } from "./retry.ts";
+export {
+  backoffDelay,
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryWait,
+  STALL_MIN_BYTES,
+} from "./retry.ts";

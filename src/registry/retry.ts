@@ -10,8 +10,20 @@ export interface RetryOptions {
   maxAttempts: number;
   /** First back-off delay, ms; doubled per retry. Default 1000. */
   baseDelayMs: number;
-  /** Cap for back-off and for `Retry-After`, ms. Default 60 s. */
+  /**
+   * Cap for back-off and the longest `Retry-After` kimg waits, ms. Default 60 s. A registry
+   * asking for longer is not waited for: the request fails at once, saying what was asked.
+   */
   maxDelayMs: number;
+  /**
+   * A response is stalled when its headers take longer than this, or its body brings less than
+   * STALL_MIN_BYTES in this long. Default 30 s: a live link, however slow, moves a kilobyte in
+   * 30 s; a registry that trickles a byte every few seconds would otherwise hold a pull for
+   * hours (issue 10 item 21).
+   */
+  stallTimeoutMs: number;
+  /** Told before each wait (a back-off or a Retry-After), so front ends can say so. */
+  onWait?: (w: RetryWait) => void;
   /** Waits `ms` (rejects when `signal` aborts). */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Wall-clock now, ms since the epoch (for HTTP-date `Retry-After`). */
@@ -19,6 +31,20 @@ export interface RetryOptions {
 }
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+/** Less than this many body bytes within stallTimeoutMs: stalled (curl's --speed-limit idea). */
+export const STALL_MIN_BYTES = 1024;
+
+/** A wait before the next try of a request. */
+export interface RetryWait {
+  /** `host[:port]` of the registry (or the redirect target) that answered. */
+  readonly host: string;
+  readonly ms: number;
+  /** Why: `429 Too Many Requests (Retry-After: 30)`, `503 Service Unavailable`, an error. */
+  readonly reason: string;
+  /** The try that comes after the wait (2 = the first retry). */
+  readonly attempt: number;
+}
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -43,6 +69,8 @@ export function retryOptions(partial: Partial<RetryOptions> = {}): RetryOptions 
     maxAttempts: partial.maxAttempts ?? 5,
     baseDelayMs: partial.baseDelayMs ?? 1000,
     maxDelayMs: partial.maxDelayMs ?? 60_000,
+    stallTimeoutMs: partial.stallTimeoutMs ?? 30_000,
+    ...(partial.onWait !== undefined ? { onWait: partial.onWait } : {}),
     sleep: partial.sleep ?? defaultSleep,
     now: partial.now ?? Date.now,
   };

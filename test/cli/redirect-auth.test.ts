@@ -6,10 +6,10 @@
 
 import assert from "node:assert/strict";
 import { createReadStream } from "node:fs";
-import http from "node:http";
+import type http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
-import { type FaultServer, startFaultServer } from "../helpers/fault-registry.ts";
+import { type FaultServer, forwardTo, startFaultServer } from "../helpers/fault-registry.ts";
 import { type BuiltImage, blobPath, buildImage } from "../helpers/images.ts";
 import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
@@ -22,23 +22,8 @@ const ANON_TOKEN = "anon-token-from-the-cdn-realm";
 const kimg = (args: string[]) => runKimg(args, { timeoutMs: 60_000 });
 
 /** Forwards a request to the real registry as it came (headers included). */
-function forward(reg: Registry, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const up = http.request(
-    {
-      host: "127.0.0.1",
-      port: Number(reg.host.split(":")[1]),
-      method: req.method,
-      path: req.url,
-      headers: { ...req.headers, host: reg.host },
-    },
-    (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    },
-  );
-  up.on("error", () => res.writeHead(502).end());
-  req.pipe(up);
-}
+const forward = (reg: Registry, req: http.IncomingMessage, res: http.ServerResponse): void =>
+  forwardTo(reg.host, req, res);
 
 describe("credentials never follow a blob redirect", { timeout: 180_000 }, () => {
   let ts: TokenServer;

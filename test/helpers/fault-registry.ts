@@ -65,3 +65,22 @@ export async function startFaultServer(t?: {
   t?.after(() => fs.close());
   return fs;
 }
+
+/** Forwards a request as it came (headers included) to a real registry at `host` (`127.0.0.1:PORT`). */
+export function forwardTo(host: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const up = http.request(
+    {
+      host: "127.0.0.1",
+      port: Number(host.split(":")[1]),
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host },
+    },
+    (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    },
+  );
+  up.on("error", () => res.writeHead(502).end());
+  req.pipe(up);
+}

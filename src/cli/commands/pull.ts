@@ -50,6 +50,52 @@ export interface PullFlags extends StoreFlags {
   readonly pullSecrets?: readonly string[];
   /** `--registries-conf FILE`; else $CONTAINERS_REGISTRIES_CONF, the user's, the system's. */
   readonly registriesConf?: string;
+  /** `--retries N`, `--max-retry-wait D`, `--stall-timeout D`, `--timeout D` as typed. */
+  readonly retries?: string;
+  readonly maxRetryWait?: string;
+  readonly stallTimeout?: string;
+  readonly timeout?: string;
+}
+
+/** A `--flag` duration (Go syntax: 30s, 2m, 1h30m) in ms; INPUT_INVALID (exit 2) otherwise. */
+async function durationFlag(flag: string, text: string): Promise<number> {
+  // The kubelet's duration parser, loaded only when a duration flag is given (start-up).
+  const { parseGoDuration } = await import("../../index.ts");
+  let ms: number;
+  try {
+    ms = parseGoDuration(text);
+  } catch (e) {
+    throw new KimgError("INPUT_INVALID", `${flag}: ${(e as Error).message}`);
+  }
+  if (ms <= 0) throw new KimgError("INPUT_INVALID", `${flag}: must be positive, got ${text}`);
+  return ms;
+}
+
+/**
+ * The retry settings the flags give; unset ones keep retryOptions' defaults (src/registry
+ * retry.ts: 5 tries, 60 s longest wait, 30 s stall limit, each with its reason).
+ */
+export async function retryFlags(f: PullFlags): Promise<{
+  maxAttempts?: number;
+  maxDelayMs?: number;
+  stallTimeoutMs?: number;
+}> {
+  const out: { maxAttempts?: number; maxDelayMs?: number; stallTimeoutMs?: number } = {};
+  if (f.retries !== undefined) {
+    const n = Number(f.retries);
+    if (!/^\d+$/.test(f.retries) || !Number.isSafeInteger(n)) {
+      throw new KimgError(
+        "INPUT_INVALID",
+        `--retries must be a number of retries (0, 1, …), got ${f.retries}`,
+      );
+    }
+    out.maxAttempts = n + 1;
+  }
+  if (f.maxRetryWait !== undefined)
+    out.maxDelayMs = await durationFlag("--max-retry-wait", f.maxRetryWait);
+  if (f.stallTimeout !== undefined)
+    out.stallTimeoutMs = await durationFlag("--stall-timeout", f.stallTimeout);
+  return out;
 }
 
 function openStore(f: StoreFlags): Promise<FsBlobStore> {
@@ -77,6 +123,8 @@ function progressText(e: ProgressEvent): string | undefined {
       return `${shortDigest(e.digest)}: already exists`;
     case "blob-done":
       return `${shortDigest(e.digest)}: download complete`;
+    case "wait":
+      return `${e.host}: waiting ${formatDuration(e.ms)} before try ${e.attempt}: ${e.reason}`;
     case "layers": // the TTY display's "Waiting" lines; each layer gets its own lines anyway
     case "done":
       return undefined;
@@ -105,8 +153,17 @@ async function credentialSources(
   return out;
 }
 
+/**
+ * Plain (piped) progress: a line per layer state change, and at most one byte-count line per
+ * layer this often (issue 10 item 19: one per 256 KiB flooded logs). JSON keeps every event.
+ */
+export const PLAIN_PROGRESS_MS = 5000;
+
 export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<number> {
   const started = Date.now();
+  const retry = await retryFlags(f); // flag errors before anything is opened
+  const timeoutMs =
+    f.timeout === undefined ? undefined : await durationFlag("--timeout", f.timeout);
   const store = await openStore(f);
   const json = f.progress === "json";
   const everyEvent = f.progress === "plain" || (f.progress === "auto" && !f.isTTY);
@@ -115,7 +172,9 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     f.progress === "auto" && f.isTTY && f.env.TERM !== "dumb"
       ? new ProgressBars(io.stdout as BarStream, { lineOf: progressLine })
       : undefined;
+  const lastProgress = new Map<string, number>();
   const onProgress = (e: ProgressEvent): void => {
+    if (e.type === "blob-start") lastProgress.set(e.digest, Date.now());
     if (bars !== undefined) {
       bars.onEvent(e);
       return;
@@ -124,7 +183,13 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
       io.stdout.write(`${toJson(e)}\n`);
       return;
     }
-    if (!everyEvent && e.type === "blob-progress") return; // a TTY: one line per layer step
+    if (e.type === "blob-progress") {
+      if (!everyEvent) return; // a TTY: one line per layer step
+      const now = Date.now();
+      const last = lastProgress.get(e.digest) ?? 0;
+      if (now - last < PLAIN_PROGRESS_MS) return;
+      lastProgress.set(e.digest, now);
+    }
     const line = progressLine(e);
     if (line !== undefined) io.stdout.write(`${line}\n`);
   };
@@ -148,6 +213,11 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     }),
   );
   const chain = credentialChain(tagged);
+  const deadline = timeoutMs !== undefined ? new AbortController() : undefined;
+  const deadlineTimer =
+    deadline !== undefined && timeoutMs !== undefined && timeoutMs <= 2 ** 31 - 1
+      ? setTimeout(() => deadline.abort(new Error("context deadline exceeded")), timeoutMs)
+      : undefined;
   // The kubelet's loop: every credential matching the image's repository, in order, until one
   // pulls; other hosts (mirrors) get their first usable credential.
   const r = await pullTryingCredentials(ref, f.policy, {
@@ -159,8 +229,25 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     insecureHosts: f.insecureHosts,
     ...(registriesConf !== undefined ? { registriesConf } : {}),
     onProgress,
+    retry,
+    ...(deadline !== undefined ? { signal: deadline.signal } : {}),
     ...(f.platform !== undefined ? { platform: f.platform } : {}),
-  }).finally(() => bars?.finish());
+  })
+    .catch((e: unknown) => {
+      // One wording for a deadline, as `kimg run --timeout` says it (issue 10 item 16).
+      if (deadline?.signal.aborted === true) {
+        throw new KimgError(
+          "REGISTRY_UNAVAILABLE",
+          `pull ${ref}: context deadline exceeded (kimg pull --timeout ${f.timeout})`,
+          { cause: e },
+        );
+      }
+      throw e;
+    })
+    .finally(() => {
+      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+      bars?.finish();
+    });
   let line: string;
   if (r.action === "use-local") line = r.message;
   else if (r.image.upToDate) line = `Image is up to date for ${r.image.ref}`;
