@@ -51,13 +51,29 @@ export interface RunPodsOptions {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Waiting reasons no resync of this pod can change by itself: `Never` with the image absent,
+ * an image name that does not parse. Only another pod's pull could (the same image, pulled
+ * by a pod of the same run), so a run ends once every pod is ready or stuck on these and no
+ * pod is still pulling (issue 10 item 16), instead of waiting out --timeout.
+ */
+export const PERMANENT_WAITING_REASONS: ReadonlySet<string> = new Set([
+  "ErrImageNeverPull",
+  "InvalidImageName",
+]);
+
+type PodPhase = "active" | "stuck" | "done";
+
 export async function runPods(opts: RunPodsOptions): Promise<PodImageStatus[]> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? realSleep;
   const deadline = now() + opts.timeoutMs;
   const resync = opts.resyncMs ?? POD_RESYNC_ON_ERROR_MS;
+  const phases = new Map<NodePod, PodPhase>(opts.pods.map((p) => [p, "active"]));
   return Promise.all(
-    opts.pods.map((pod) => runPod(pod, opts.manager, now, sleep, deadline, resync, opts.onSync)),
+    opts.pods.map((pod) =>
+      runPod(pod, opts.manager, now, sleep, deadline, resync, opts.onSync, phases),
+    ),
   );
 }
 
@@ -69,6 +85,7 @@ async function runPod(
   deadline: number,
   resync: number,
   onSync: ((s: PodImageStatus) => void) | undefined,
+  phases: Map<NodePod, PodPhase>,
 ): Promise<PodImageStatus> {
   const hasInit = pod.initContainers.length > 0;
   const initial = defaultWaitingState(hasInit);
@@ -114,10 +131,27 @@ async function runPod(
     }
     const s = snapshot();
     onSync?.(s);
-    if (s.ready) return s;
+    if (s.ready) {
+      phases.set(pod, "done");
+      return s;
+    }
+    const stuck = s.containers.every(
+      (c) => c.imageRef !== undefined || PERMANENT_WAITING_REASONS.has(c.waiting?.reason ?? ""),
+    );
+    phases.set(pod, stuck ? "stuck" : "active");
+    if (stuck && [...phases.values()].every((p) => p !== "active")) {
+      phases.set(pod, "done");
+      return s;
+    }
     const left = deadline - now();
-    if (left <= 0) return s;
+    if (left <= 0) {
+      phases.set(pod, "done");
+      return s;
+    }
     await sleep(Math.min(resync, left));
-    if (deadline - now() <= 0) return snapshot();
+    if (deadline - now() <= 0) {
+      phases.set(pod, "done");
+      return snapshot();
+    }
   }
 }

@@ -435,6 +435,44 @@ ${podYaml("team-b", "b3", privRef, { policy: "Never", sa: "puller" })}`,
     assert.match(r.stdout, new RegExp(`Failed to pull image "${esc(missing)}": `));
   });
 
+  it("Never with the image absent ends the run without waiting out --timeout (issue 10 item 16)", async () => {
+    const store = tempDir("kimg-run-store-");
+    // The default --timeout (5m) and the runner's kill after 60 s: only an early end passes.
+    const r = await kimg(
+      [
+        "run",
+        ...files({
+          "p.yaml": `${podYaml("default", "n1", `${pub.host}/library/absent:1`, { policy: "Never" })}---\n${podYaml("default", "n2", "UPPER:1")}`,
+        }),
+        "--store",
+        store,
+      ],
+      60_000,
+    );
+    assert.equal(r.code, 1, `${r.code} ${r.stderr}${r.stdout}`);
+    assert.match(section(r.stdout, "n1"), /^ {6}Reason: {7}ErrImageNeverPull$/m);
+    assert.match(section(r.stdout, "n2"), /^ {6}Reason: {7}InvalidImageName$/m);
+  });
+
+  it("a Never pod gets the image another pod of the run pulls", async () => {
+    const store = tempDir("kimg-run-store-");
+    const r = await kimg(
+      [
+        "run",
+        ...files({
+          "p.yaml": `${podYaml("default", "w1", pubRef, { policy: "Never" })}---\n${podYaml("default", "w2", pubRef, { policy: "IfNotPresent" })}`,
+        }),
+        "--store",
+        store,
+        "--timeout",
+        "40s",
+      ],
+      60_000,
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(section(r.stdout, "w1"), /already present on machine/);
+  });
+
   it("--timeout cancels a pull in flight: a dead registry does not outlast it", async () => {
     // A port nothing listens on: the pull engine would retry it for ~15 s.
     const port = await new Promise<number>((ok) => {
