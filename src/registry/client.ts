@@ -65,6 +65,16 @@ import {
   STALL_MIN_BYTES,
 } from "./retry.ts";
 
+/**
+ * ABORTED with the abort's own reason as the message (`context deadline exceeded (kimg run
+ * --timeout 2s)`), so a deadline reads the same wherever it cut the pull (issue 10 item 16).
+ */
+function abortedError(signal: AbortSignal | undefined, cause: unknown): KimgError {
+  const reason = signal?.reason;
+  const text = reason instanceof Error && reason.message !== "" ? reason.message : "aborted";
+  return new KimgError("ABORTED", text, { cause });
+}
+
 /** containerd's words for a 401/403 (resolver.go): no credentials, or no such repository. */
 const DENIED_PREFIX =
   "pull access denied, repository does not exist or may require authorization: ";
@@ -206,7 +216,7 @@ export class RegistryClient {
       } catch (e) {
         if (opts.signal?.aborted === true) {
           this.#scheme = undefined;
-          throw new KimgError("ABORTED", "aborted", { cause: e });
+          throw abortedError(opts.signal, e);
         }
         this.#base = new URL(`http://${this.#base.host}`);
       }
@@ -512,7 +522,7 @@ export class RegistryClient {
         if (e instanceof KimgError || opts.signal?.aborted === true || last) {
           if (e instanceof KimgError) throw e;
           if (opts.signal?.aborted === true)
-            throw new KimgError("ABORTED", "aborted", { cause: e });
+            throw abortedError(opts.signal, e);
           throw new KimgError(
             "REGISTRY_UNAVAILABLE",
             `${method} ${url.host}${url.pathname}: ${(e as Error).message} (after ${attempt} attempts)`,

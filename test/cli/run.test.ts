@@ -474,13 +474,16 @@ ${podYaml("team-b", "b3", privRef, { policy: "Never", sa: "puller" })}`,
   });
 
   it("--timeout cancels a pull in flight: a dead registry does not outlast it", async () => {
-    // A port nothing listens on: the pull engine would retry it for ~15 s.
+    // A server that accepts and never answers: the pull waits on it (for the 30 s stall limit
+    // and its retries) unless --timeout cancels it. (A refused port now fails in a second.)
+    const sockets: import("node:net").Socket[] = [];
+    const hang = createServer((sock) => void sockets.push(sock));
     const port = await new Promise<number>((ok) => {
-      const srv = createServer();
-      srv.listen(0, "127.0.0.1", () => {
-        const a = srv.address() as AddressInfo;
-        srv.close(() => ok(a.port));
-      });
+      hang.listen(0, "127.0.0.1", () => ok((hang.address() as AddressInfo).port));
+    });
+    after(() => {
+      for (const x of sockets) x.destroy();
+      hang.close();
     });
     const dead = `127.0.0.1:${port}/library/gone:1`;
     const r = await kimg(
