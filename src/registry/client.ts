@@ -521,8 +521,7 @@ export class RegistryClient {
         const last = attempt >= (refusedHere ? Math.min(2, r.maxAttempts) : r.maxAttempts);
         if (e instanceof KimgError || opts.signal?.aborted === true || last) {
           if (e instanceof KimgError) throw e;
-          if (opts.signal?.aborted === true)
-            throw abortedError(opts.signal, e);
+          if (opts.signal?.aborted === true) throw abortedError(opts.signal, e);
           throw new KimgError(
             "REGISTRY_UNAVAILABLE",
             `${method} ${url.host}${url.pathname}: ${(e as Error).message} (after ${attempt} attempts)`,
