@@ -22,6 +22,10 @@ interface Case {
   build: () => Promise<TestLayer>;
 }
 
+/** PAX records for `count` user.* xattrs on one entry. */
+const userXattrs = (count: number): Record<string, string> =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`SCHILY.xattr.user.k${i}`, `v${i}`]));
+
 const pad = (n: number): string => Array.from({ length: n }, () => "d/..").join("/");
 const chain = (links: number, files: number): TarPart[] => {
   const e: TarPart[] = [
@@ -39,30 +43,12 @@ const cases: Case[] = [
   {
     name: "1 entry with 2,000 user.* xattrs (5 KB)",
     inodes: 1,
-    build: () =>
-      buildLayer([
-        {
-          name: "f",
-          content: "x",
-          pax: Object.fromEntries(
-            Array.from({ length: 2000 }, (_, i) => [`SCHILY.xattr.user.k${i}`, `v${i}`]),
-          ),
-        },
-      ]),
+    build: () => buildLayer([{ name: "f", content: "x", pax: userXattrs(2000) }]),
   },
   {
     name: "1 entry with 128 user.* xattrs (the cap)",
     inodes: 1,
-    build: () =>
-      buildLayer([
-        {
-          name: "f",
-          content: "x",
-          pax: Object.fromEntries(
-            Array.from({ length: 128 }, (_, i) => [`SCHILY.xattr.user.k${i}`, `v${i}`]),
-          ),
-        },
-      ]),
+    build: () => buildLayer([{ name: "f", content: "x", pax: userXattrs(128) }]),
   },
   {
     name: "5,000 FIFOs",

@@ -229,9 +229,12 @@ function secretEntries(s: SecretObject): [string, AuthCredential][] | undefined 
  * (the upstream text, located). `requirePullType`: a Secret of another type, or without its
  * key, is an error too (the kubelet silently ignores it; named on purpose, it is a mistake).
  */
-export function checkPullSecret(s: SecretObject, requirePullType = false): void {
+export function checkPullSecret(
+  s: SecretObject,
+  opts: { readonly requirePullType?: boolean } = {},
+): void {
   const entries = at(`secret ${secretName(s)}`, () => secretEntries(s));
-  if (entries !== undefined || !requirePullType) return;
+  if (entries !== undefined || opts.requirePullType !== true) return;
   const type = typeof s.type === "string" ? s.type : "";
   const key = type === SECRET_TYPE_DOCKERCFG ? DOCKERCFG_KEY : DOCKER_CONFIG_JSON_KEY;
   const why =

@@ -28,7 +28,7 @@
 // - Errors: KimgError codes with containerd/docker-like text, the host, the request and status.
 
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import { KimgError } from "../errors.ts";
 import {
   type Descriptor,
@@ -383,19 +383,23 @@ export class RegistryClient {
     let mark = 0;
     let received = 0;
     let markAt = Date.now();
-    const onData = (c: Buffer): void => {
-      received += c.length;
-      if (received - mark >= STALL_MIN_BYTES) {
-        mark = received;
-        markAt = Date.now();
-      }
-    };
-    body.on("data", onData);
+    // A pass-through stage counts the bytes: a 'data' listener on the body itself would set it
+    // flowing before the caller reads, and chunks emitted meanwhile would be lost.
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        received += chunk.length;
+        if (received - mark >= STALL_MIN_BYTES) {
+          mark = received;
+          markAt = Date.now();
+        }
+        cb(null, chunk);
+      },
+    });
     const timer = setInterval(
       () => {
         if (Date.now() - markAt < limit) return;
         clearInterval(timer);
-        body.destroy(
+        counted.destroy(
           Object.assign(
             new KimgError(
               "REGISTRY_UNAVAILABLE",
@@ -408,11 +412,9 @@ export class RegistryClient {
       Math.min(1000, Math.max(50, limit / 4)),
     );
     timer.unref();
-    const stop = (): void => clearInterval(timer);
-    body.once("end", stop);
-    body.once("close", stop);
-    body.once("error", stop);
-    return body;
+    // pipeline: an error or destroy on either side ends both (the socket is released).
+    pipeline(body, counted, () => clearInterval(timer));
+    return counted;
   }
 
   #manifestUrl(repo: string, reference: string): URL {

@@ -68,7 +68,7 @@ export async function loadSecrets(path: string): Promise<SecretObject[]> {
     // Other kinds (a ConfigMap next to the Secret) are not pull secrets, and not an error.
     if (o.kind !== undefined && o.kind !== "Secret") return;
     try {
-      checkPullSecret(o as SecretObject, true);
+      checkPullSecret(o as SecretObject, { requirePullType: true });
     } catch (e) {
       if (!isKimgError(e)) throw e;
       const typeProblem = / type "[^"]*" is not /.test(e.message);
