@@ -38,6 +38,7 @@ export type ErrorCode =
   | "DIGEST_MISMATCH" // content hashed to another digest than the descriptor's; the data is deleted
   | "SIZE_MISMATCH" // content longer (deleted) or shorter (kept for resume) than the descriptor's size
   | "BLOB_NOT_FOUND" // no committed blob with that digest in the store
+  | "STORE_NOT_FOUND" // a read-only command pointed at a directory that holds no store: "no store at DIR"
   | "STORE_CORRUPT" // oci-layout, index.json or kimg.json unreadable or not what the layout requires
   | "STORE_VERSION_UNSUPPORTED" // kimg.json written by a newer kimg (storeVersion above ours)
   | "WRITER_CLOSED" // write/commit on a blob writer already committed, closed or aborted

@@ -54,6 +54,7 @@ export function exitCodeFor(code: string | undefined): number {
     case "REGISTRIES_CONF_INVALID":
     case "CREDENTIALS_INVALID": // a pull secret, config.json or auth.json that cannot be read
     case "INVALID_PLATFORM": // --platform as typed (issue 10 item 15)
+    case "STORE_NOT_FOUND": // --store or $KIMG_STORE names no store (issue 10 item 4)
       return EXIT.UNREADABLE;
     case "MANIFEST_UNKNOWN":
     case "BLOB_UNKNOWN":

@@ -259,14 +259,18 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   program
     .command("images")
     .description("list the images in the local store")
+    .argument("[ref]", "only images of this repository (and tag or digest, when given)")
+    .option("-q, --quiet", "only the image IDs (manifest digests), one per image")
     .option("--json", "one JSON array of image records")
     .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
-    .action((opts: { json?: boolean; store?: string }) =>
+    .action((ref: string | undefined, opts: { json?: boolean; quiet?: boolean; store?: string }) =>
       run(async () => {
         const { runImages } = await import("./commands/pull.ts");
         return runImages(
           {
             json: opts.json === true,
+            quiet: opts.quiet === true,
+            ...(ref !== undefined ? { filter: ref } : {}),
             ...(opts.store !== undefined ? { store: opts.store } : {}),
             env: process.env,
             homedir: homedir(),
@@ -278,14 +282,16 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
   program
     .command("rmi")
-    .description("remove an image from the local store and delete the blobs no image uses")
-    .argument("<ref>", "image reference")
+    .description(
+      "remove images from the local store, and the blobs they used that nothing else needs",
+    )
+    .argument("<ref...>", "image references, or unambiguous prefixes of image IDs (digests)")
     .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
-    .action((ref: string, opts: { store?: string }) =>
+    .action((refs: string[], opts: { store?: string }) =>
       run(async () => {
         const { runRmi } = await import("./commands/pull.ts");
         return runRmi(
-          ref,
+          refs,
           {
             ...(opts.store !== undefined ? { store: opts.store } : {}),
             env: process.env,

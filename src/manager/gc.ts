@@ -8,9 +8,10 @@
 // - Image identity: one GC image per image ID, and the ID is the record's manifest digest (the
 //   CRI's image ID is containerd's config digest; kimg records are per manifest, and two
 //   names of one manifest are one image to remove). Several names/tags of one image are one GC
-//   image and are removed together: every name (store.removeImage), then the blobs no
-//   remaining image uses (store.prune with no grace, as `kimg rmi` does — the CRI's RemoveImage
-//   deletes content synchronously). size = the largest record size among its names (the
+//   image and are removed together (store.removeImages, as `kimg rmi` does — the CRI's
+//   RemoveImage deletes content synchronously): every name, then the blobs they referenced that
+//   no remaining image, foreign index entry or in-flight pull (a lease) needs. Blobs nothing
+//   references from before are prune's business, so a dry run can count exactly what goes. size = the largest record size among its names (the
 //   records of one manifest differ only by an index blob).
 // - firstDetected: persisted per ID in <store>/image_manager/gc-state.json (src/store/gc-state.ts)
 //   so consecutive kimg runs behave like one node. An ID seen for the first time gets the
@@ -478,7 +479,6 @@ export async function runImageGC(
   const removedIds = new Set<string>();
   const removed: GCImageOutcome[] = [];
   const failed: { id: string; names: readonly string[]; error: string }[] = [];
-  let pendingPrune = false;
   let reclaimedBytes = 0;
   let deletedBlobs = 0;
 
@@ -496,18 +496,8 @@ export async function runImageGC(
     for (const b of gone) bytes += (await store.stat(b))?.size ?? 0;
     return { bytes, count: gone.size };
   };
-  const prune = async (): Promise<void> => {
-    if (!pendingPrune) return;
-    pendingPrune = false;
-    const r = await store.prune({ graceMs: 0 });
-    reclaimedBytes += r.freedBytes;
-    deletedBlobs += r.deleted.length;
-  };
   const measure = async (): Promise<ImageFsStats> => {
-    if (!dryRun) {
-      await prune();
-      return imageFsStats(store, opts.capacity);
-    }
+    if (!dryRun) return imageFsStats(store, opts.capacity);
     const s = await imageFsStats(store, opts.capacity);
     const sim = await simulatedFree();
     return { ...s, available: Math.min(s.capacity, s.available + sim.bytes) };
@@ -544,8 +534,9 @@ export async function runImageGC(
       let answer: string | undefined;
       if (!dryRun) {
         try {
-          for (const n of img.names) await store.removeImage(n);
-          pendingPrune = true;
+          const r = await store.removeImages(img.names);
+          reclaimedBytes += r.freedBytes;
+          deletedBlobs += r.deleted.length;
         } catch (e) {
           answer = (e as Error).message;
           failed.push({ id: img.id, names: img.names, error: answer });
@@ -570,8 +561,6 @@ export async function runImageGC(
     const sim = await simulatedFree();
     reclaimedBytes = sim.bytes;
     deletedBlobs = sim.count;
-  } else {
-    await prune();
   }
 
   // PruneUnknownRecords: where upstream runs the post-GC hooks.

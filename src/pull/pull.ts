@@ -50,7 +50,7 @@ import {
   type RetryOptions,
   type RetryWait,
 } from "../registry/index.ts";
-import type { CredentialSource, FsBlobStore, ImagePlatform } from "../store/index.ts";
+import type { CredentialSource, FsBlobStore, ImagePlatform, Lease } from "../store/index.ts";
 import { writeBlob } from "../store/index.ts";
 import { type ProgressEvent, type PullResult, progressThrottle } from "./progress.ts";
 
@@ -143,6 +143,16 @@ async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
   yield b;
 }
 
+/**
+ * Is the blob stored whole? A stored file of another size than its descriptor says (truncated
+ * by a foreign tool, a disk error) counts as missing: the pull fetches it again, and the
+ * store's ingest replaces the damaged file (issue 10 item 2).
+ */
+async function hasBlob(store: FsBlobStore, d: Descriptor): Promise<boolean> {
+  const info = await store.stat(d.digest);
+  return info !== undefined && info.size === d.size;
+}
+
 async function readBlob(store: FsBlobStore, digest: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await store.open(digest)) chunks.push(c as Buffer);
@@ -216,8 +226,13 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
     return c;
   };
   const ro = signal !== undefined ? { signal } : {};
+  let lease: Lease | undefined;
   try {
     const { client, source, target } = await resolveFirst(sources, clientFor, ro);
+    // Every blob this pull will reference is leased before it is looked for, so a concurrent
+    // rmi, gc or prune cannot delete it between the check and putImage (store/leases.ts).
+    lease = await store.lease();
+    const held = lease;
     const repo = source.repository;
     const endpoint = `${source.host}/${source.repository}`;
     emit?.({
@@ -236,7 +251,8 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
       platform?: string,
     ): Promise<Buffer> => {
       const plat = platform !== undefined ? { platform } : {};
-      if ((await store.stat(d.digest)) !== undefined) {
+      await held.add([d.digest]);
+      if (await hasBlob(store, d)) {
         const bytes = await readBlob(store, d.digest);
         emit?.({
           type: "manifest",
@@ -307,15 +323,14 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
 
     const p = await plan();
     const blobs: Descriptor[] = [p.parsed.config, ...p.parsed.layers];
-    const present = await Promise.all(
-      blobs.map(async (b) => (await store.stat(b.digest)) !== undefined),
-    );
+    await held.add(blobs.map((b) => b.digest));
+    const present = await Promise.all(blobs.map((b) => hasBlob(store, b)));
     const upToDate = bytesDownloaded === 0 && present.every((x) => x);
 
     let blobsDownloaded = 0;
     let blobsSkipped = 0;
     const fetchBlob = async (b: Descriptor): Promise<void> => {
-      if ((await store.stat(b.digest)) !== undefined) {
+      if (await hasBlob(store, b)) {
         blobsSkipped++;
         emit?.({ type: "blob-skipped", digest: b.digest, mediaType: b.mediaType, size: b.size });
         return;
@@ -462,6 +477,7 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
     emit?.({ type: "done", result });
     return result;
   } finally {
+    await lease?.release();
     await Promise.all(made.map((c) => c.close()));
   }
 }

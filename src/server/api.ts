@@ -241,17 +241,16 @@ export function inspectHandler(ctx: ApiContext, params: URLSearchParams): Promis
 }
 
 /**
- * `kimg rmi`: untag, then delete the blobs no image uses. While a pull of this server is
- * running, blobs it has stored but not yet recorded look unused, so the prune keeps the
- * store's grace period then instead of none.
+ * `kimg rmi`: untag, then delete the blobs that image used and nothing else needs. A pull in
+ * flight (this server's or another process's) protects its blobs with a lease.
  */
 export async function removeHandler(ctx: ApiContext, params: URLSearchParams): Promise<unknown> {
   const ref = requiredString(params, "ref");
   const name = normalizeImageName(ref);
-  if (!(await ctx.store.removeImage(name))) {
+  const report = await ctx.store.removeImages([name]);
+  if (report.removed.length === 0) {
     throw new KimgError("IMAGE_NOT_FOUND", `No such image: ${ref}`);
   }
-  const report = await ctx.store.prune(ctx.jobs.running() > 0 ? {} : { graceMs: 0 });
   return { untagged: name, deleted: report.deleted.map((b) => b.digest) };
 }
 

@@ -52,6 +52,7 @@ export function statusForCode(code: string): number {
     case "DIGEST_UNSUPPORTED":
     case "CREDENTIALS_INVALID":
     case "REGISTRIES_CONF_INVALID":
+    case "STORE_NOT_FOUND":
       return 400;
     case "REGISTRY_UNAUTHORIZED":
       return 401;

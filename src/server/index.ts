@@ -118,7 +118,8 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
   const env = opts.env ?? process.env;
   const home = opts.homedir ?? osHomedir();
   const storeDir = opts.store ?? defaultStoreDir(env, home);
-  const store = await FsBlobStore.open(storeDir);
+  // The UI reads a store; it does not make one (issue 10 item 4): "no store at DIR".
+  const store = await FsBlobStore.openExisting(storeDir);
   const token = opts.token ?? newToken();
   const files = new StaticFiles(opts.webDir ?? defaultWebDir());
   const jobs = new PullJobs({

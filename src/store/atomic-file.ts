@@ -30,12 +30,22 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function writeTemp(tmpDir: string, target: string, data: string): Promise<string> {
+export interface AtomicWriteOptions {
+  /** fsync the file and its directory (default). false for files a crash makes meaningless. */
+  readonly durable?: boolean;
+}
+
+async function writeTemp(
+  tmpDir: string,
+  target: string,
+  data: string,
+  durable = true,
+): Promise<string> {
   const tmp = join(tmpDir, uniqueName(basename(target)));
   const fh = await open(tmp, "wx", 0o644);
   try {
     await fh.writeFile(data, "utf8");
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
@@ -46,15 +56,21 @@ async function writeTemp(tmpDir: string, target: string, data: string): Promise<
 }
 
 /** Replaces `target` with `data` atomically and durably. `tmpDir` must be on the same fs. */
-export async function writeFileAtomic(tmpDir: string, target: string, data: string): Promise<void> {
-  const tmp = await writeTemp(tmpDir, target, data);
+export async function writeFileAtomic(
+  tmpDir: string,
+  target: string,
+  data: string,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
+  const durable = opts.durable !== false;
+  const tmp = await writeTemp(tmpDir, target, data, durable);
   try {
     await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(target));
+  if (durable) await fsyncDir(dirname(target));
 }
 
 /**

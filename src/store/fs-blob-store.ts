@@ -11,7 +11,8 @@
 // downloaded once and stored once. Metadata changes (index.json, kimg.json), prune and fsck
 // hold the store lock, so concurrent processes never lose each other's updates.
 
-import { mkdir, open, readdir, stat, unlink, utimes } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, open, readdir, readFile, stat, unlink, utimes } from "node:fs/promises";
 import { pipeline, type Readable } from "node:stream";
 import { KimgError } from "../errors.ts";
 import {
@@ -50,6 +51,7 @@ import {
   type StoreLayout,
   storeLayout,
 } from "./layout.ts";
+import { type Lease, type LeaseFiles, leasedDigests, openLease } from "./leases.ts";
 import { acquireLock, type LockOwner, type LockSettings, withLock } from "./lock.ts";
 import type {
   BlobDescriptor,
@@ -75,6 +77,14 @@ export interface PruneReport {
   readonly keptYoung: number;
 }
 
+export interface RemoveImagesReport {
+  /** The records removed (names not in the store are skipped). */
+  readonly removed: readonly ImageRecord[];
+  /** Blobs deleted: those the removed images referenced and nothing else protects. */
+  readonly deleted: readonly BlobInfo[];
+  readonly freedBytes: number;
+}
+
 /** The image API (kimg.json + index.json). */
 export interface ImageStore {
   putImage(input: PutImageInput): Promise<ImageRecord>;
@@ -82,11 +92,22 @@ export interface ImageStore {
   listImages(): Promise<ImageRecord[]>;
   /** Untags: removes the record and its index.json entry; blobs stay until prune. */
   removeImage(name: string): Promise<boolean>;
+  /**
+   * `kimg rmi`, the CRI's RemoveImage: removes the records, then deletes the blobs they
+   * referenced that no other image, foreign index.json entry or live lease needs. Nothing else
+   * is deleted: leftovers of other work are prune's business.
+   */
+  removeImages(names: readonly string[]): Promise<RemoveImagesReport>;
+  /** Protects blobs that work in flight will reference (see leases.ts). Release it. */
+  lease(): Promise<Lease>;
   markImageUsed(name: string, at?: Date): Promise<boolean>;
   prune(opts?: PruneOptions): Promise<PruneReport>;
 }
 
 type Presence = "absent" | "present" | "corrupt";
+
+/** Foreign manifests and indexes larger than this are not walked (image-spec: small JSON). */
+const FOREIGN_DOC_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * Ingest lock path → settles when this process's writer for it ends. Module-wide, so two
@@ -148,9 +169,33 @@ export class FsBlobStore implements BlobStore, ImageStore {
     return s;
   }
 
+  /**
+   * Opens a store that must already exist, creating nothing: for read-only commands (images,
+   * inspect, verify, ui), so a mistyped `--store` is an error rather than a new empty store
+   * (issue 10 item 4). A store is a directory with `oci-layout` (image-layout.md: "MUST").
+   * @throws KimgError STORE_NOT_FOUND "no store at DIR", STORE_CORRUPT
+   */
+  static async openExisting(root: string, opts?: StoreOptions): Promise<FsBlobStore> {
+    const s = new FsBlobStore(root, resolveStoreOptions(opts));
+    const l = s.#layout;
+    if (!existsSync(l.ociLayout)) {
+      throw new KimgError("STORE_NOT_FOUND", `no store at ${root}`);
+    }
+    await s.#validate();
+    return s;
+  }
+
   async #init(): Promise<void> {
     const l = this.#layout;
-    for (const dir of [l.root, l.tmp, l.locks, l.ingestRoot, ...BLOB_ALGORITHMS.map(l.blobDir)]) {
+    const dirs = [
+      l.root,
+      l.tmp,
+      l.locks,
+      l.leases,
+      l.ingestRoot,
+      ...BLOB_ALGORITHMS.map(l.blobDir),
+    ];
+    for (const dir of dirs) {
       await mkdir(dir, { recursive: true });
     }
     const layout = await readJsonFile(l.ociLayout);
@@ -160,7 +205,21 @@ export class FsBlobStore implements BlobStore, ImageStore {
         l.ociLayout,
         `${JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION })}\n`,
       );
-    } else if (
+    }
+    if ((await readJsonFile(l.index)) === undefined) {
+      await createFileAtomic(l.tmp, l.index, `${JSON.stringify(emptyIndex())}\n`);
+    }
+    if ((await readJsonFile(l.metadata)) === undefined) {
+      await createFileAtomic(l.tmp, l.metadata, serializeMetadata(EMPTY_METADATA));
+    }
+    await this.#validate();
+  }
+
+  /** Checks oci-layout, index.json and kimg.json; missing index/metadata files read as empty. */
+  async #validate(): Promise<void> {
+    const l = this.#layout;
+    const layout = await readJsonFile(l.ociLayout);
+    if (
       !isRecord(layout) ||
       typeof layout.imageLayoutVersion !== "string" ||
       !layout.imageLayoutVersion.startsWith("1.")
@@ -168,17 +227,8 @@ export class FsBlobStore implements BlobStore, ImageStore {
       throw new KimgError("STORE_CORRUPT", `store: ${l.ociLayout}: not an OCI image layout 1.x`);
     }
     const index = await readJsonFile(l.index);
-    if (index === undefined) {
-      await createFileAtomic(l.tmp, l.index, `${JSON.stringify(emptyIndex())}\n`);
-    } else {
-      parseIndex(index, l.index);
-    }
-    const meta = await readJsonFile(l.metadata);
-    if (meta === undefined) {
-      await createFileAtomic(l.tmp, l.metadata, serializeMetadata(EMPTY_METADATA));
-    } else {
-      parseMetadata(meta);
-    }
+    if (index !== undefined) parseIndex(index, l.index);
+    parseMetadata(await readJsonFile(l.metadata));
   }
 
   // ---- BlobReader -----------------------------------------------------------------------
@@ -517,50 +567,157 @@ export class FsBlobStore implements BlobStore, ImageStore {
     return found;
   }
 
+  get #leaseFiles(): LeaseFiles {
+    return {
+      dir: this.#layout.leases,
+      tmp: this.#layout.tmp,
+      lockSettings: this.#lockSettings,
+      locked: (fn) =>
+        withLock(
+          this.#layout.leasesLock,
+          { ...this.#lockSettings, retryMaxMs: this.#opts.storeLockRetryMaxMs },
+          fn,
+        ),
+    };
+  }
+
+  lease(): Promise<Lease> {
+    return openLease(this.#leaseFiles);
+  }
+
   /**
-   * Deletes blobs no image record references (nor a foreign index.json entry, by its root
-   * digest), except those committed or reused within the grace period: a pull in progress has
-   * committed blobs it has not recorded yet.
+   * What GC must keep (call under the store lock): every blob of `images`, every live lease's
+   * blobs, and the closure of index.json entries kimg did not write (skopeo's, umoci's): their
+   * root and, read from the store, the manifests, configs and layers below it.
    */
-  prune(opts: PruneOptions = {}): Promise<PruneReport> {
-    const grace = opts.graceMs ?? this.#opts.pruneGraceMs;
-    return this.#locked(async () => {
-      const meta = await this.#readMetadata();
-      const keep = new Set<string>(foreignRoots(await this.#readIndex(), meta.images));
-      for (const r of Object.values(meta.images)) for (const dg of r.blobs) keep.add(dg);
-      const deleted: BlobInfo[] = [];
-      let keptYoung = 0;
-      const now = this.#opts.now();
-      for await (const info of this.list()) {
-        if (keep.has(info.digest)) continue;
-        if (now - info.committedAt.getTime() < grace) {
-          keptYoung++;
-          continue;
-        }
-        if (opts.dryRun !== true) {
-          // Re-check the age: an ingest may have just reused it (the one race left: a reuse
-          // between this stat and the unlink makes that pull's putImage fail BLOB_NOT_FOUND,
-          // and a retry downloads it again; nothing is ever corrupt).
-          const again = await this.stat(info.digest);
-          if (again === undefined) continue;
-          if (now - again.committedAt.getTime() < grace) {
-            keptYoung++;
-            continue;
+  async #gcRoots(images: Readonly<Record<string, ImageRecord>>): Promise<Set<string>> {
+    const keep = await leasedDigests(this.#leaseFiles);
+    for (const r of Object.values(images)) for (const dg of r.blobs) keep.add(dg);
+    const queue = foreignRoots(await this.#readIndex(), images);
+    while (queue.length > 0) {
+      const dg = queue.pop() as string;
+      if (keep.has(dg)) continue;
+      keep.add(dg);
+      for (const child of await this.#childDigests(dg)) queue.push(child);
+    }
+    return keep;
+  }
+
+  /** Descriptors inside a stored manifest or index (none for a layer or an unreadable blob). */
+  async #childDigests(digest: string): Promise<string[]> {
+    let parsed: ParsedDigest;
+    try {
+      parsed = parseBlobDigest(digest);
+    } catch {
+      return [];
+    }
+    const info = await this.stat(digest);
+    // image-spec: manifests and indexes are small JSON; a layer is never parsed here.
+    if (info === undefined || info.size > FOREIGN_DOC_MAX_BYTES) return [];
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(this.#layout.blobPath(parsed), "utf8"));
+    } catch {
+      return [];
+    }
+    if (!isRecord(doc)) return [];
+    const out: string[] = [];
+    const take = (x: unknown): void => {
+      if (isRecord(x) && typeof x.digest === "string") out.push(x.digest);
+    };
+    for (const key of ["manifests", "layers", "blobs"]) {
+      const list = doc[key];
+      if (Array.isArray(list)) list.forEach(take);
+    }
+    take(doc.config);
+    return out;
+  }
+
+  async removeImages(names: readonly string[]): Promise<RemoveImagesReport> {
+    const keys = [...new Set(names.map(normalizeImageName))];
+    // Store lock, then lease lock (see leases.ts): no lease can be added until the deletes end.
+    return this.#locked(() =>
+      this.#leaseFiles.locked(async () => {
+        const removed: ImageRecord[] = [];
+        let remaining: Record<string, ImageRecord> = {};
+        await this.#update(async (images) => {
+          for (const k of keys) {
+            const r = images[k];
+            if (r === undefined) continue;
+            removed.push(r);
+            delete images[k];
           }
+          remaining = images;
+          return new Set(removed.map((r) => r.name));
+        });
+        const keep = await this.#gcRoots(remaining);
+        const candidates = [...new Set(removed.flatMap((r) => r.blobs))].sort();
+        const deleted: BlobInfo[] = [];
+        for (const dg of candidates) {
+          if (keep.has(dg)) continue;
+          const info = await this.stat(dg);
+          if (info === undefined) continue;
           try {
-            await unlink(this.path(info.digest));
+            await unlink(this.path(dg));
           } catch (e) {
             if (errnoCode(e) === "ENOENT") continue;
             throw e;
           }
+          deleted.push(info);
         }
-        deleted.push(info);
-      }
-      if (deleted.length > 0 && opts.dryRun !== true) {
-        for (const alg of BLOB_ALGORITHMS) await fsyncDir(this.#layout.blobDir(alg));
-      }
-      return { deleted, freedBytes: deleted.reduce((n, b) => n + b.size, 0), keptYoung };
-    });
+        if (deleted.length > 0) {
+          for (const alg of BLOB_ALGORITHMS) await fsyncDir(this.#layout.blobDir(alg));
+        }
+        return { removed, deleted, freedBytes: deleted.reduce((n, b) => n + b.size, 0) };
+      }),
+    );
+  }
+
+  /**
+   * Deletes blobs no image record, foreign index.json entry or live lease references, except
+   * those committed or reused within the grace period (for writers that hold no lease: an
+   * older kimg, a foreign tool copying into the layout).
+   */
+  prune(opts: PruneOptions = {}): Promise<PruneReport> {
+    const grace = opts.graceMs ?? this.#opts.pruneGraceMs;
+    return this.#locked(() =>
+      this.#leaseFiles.locked(async () => {
+        const meta = await this.#readMetadata();
+        const keep = await this.#gcRoots(meta.images);
+        const deleted: BlobInfo[] = [];
+        let keptYoung = 0;
+        const now = this.#opts.now();
+        for await (const info of this.list()) {
+          if (keep.has(info.digest)) continue;
+          if (now - info.committedAt.getTime() < grace) {
+            keptYoung++;
+            continue;
+          }
+          if (opts.dryRun !== true) {
+            // Re-check the age: an ingest may have just reused it (the one race left: a reuse
+            // between this stat and the unlink makes that pull's putImage fail BLOB_NOT_FOUND,
+            // and a retry downloads it again; nothing is ever corrupt).
+            const again = await this.stat(info.digest);
+            if (again === undefined) continue;
+            if (now - again.committedAt.getTime() < grace) {
+              keptYoung++;
+              continue;
+            }
+            try {
+              await unlink(this.path(info.digest));
+            } catch (e) {
+              if (errnoCode(e) === "ENOENT") continue;
+              throw e;
+            }
+          }
+          deleted.push(info);
+        }
+        if (deleted.length > 0 && opts.dryRun !== true) {
+          for (const alg of BLOB_ALGORITHMS) await fsyncDir(this.#layout.blobDir(alg));
+        }
+        return { deleted, freedBytes: deleted.reduce((n, b) => n + b.size, 0), keptYoung };
+      }),
+    );
   }
 
   /**

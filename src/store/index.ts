@@ -8,6 +8,7 @@ export {
   type ImageStore,
   type PruneOptions,
   type PruneReport,
+  type RemoveImagesReport,
 } from "./fs-blob-store.ts";
 export type { FsckOptions, FsckReport } from "./fsck.ts";
 export {
@@ -26,6 +27,7 @@ export {
   STORE_VERSION,
 } from "./image-db.ts";
 export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
+export type { Lease } from "./leases.ts";
 export {
   PullRecordFiles,
   type PullRecordKind,

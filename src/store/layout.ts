@@ -8,6 +8,8 @@
 //   <root>/ingest/<alg>-<hex>/status.json   its sidecar: size, checkpoint, validator
 //   <root>/locks/<alg>-<hex>.lock     the writer lock of that digest (exists while held)
 //   <root>/locks/store.lock           the metadata lock (index.json, kimg.json, prune, fsck)
+//   <root>/locks/leases.lock          the lease lock (lease changes; GC reads them under it)
+//   <root>/leases/<id>.lock|.json     work in flight and the blobs it protects (leases.ts)
 //   <root>/tmp/                       temp files of atomic metadata writes
 //
 // The OCI layout spec tells readers to ignore files they do not know, so skopeo (oci:DIR:REF)
@@ -60,11 +62,13 @@ export interface StoreLayout {
   readonly blobs: string;
   readonly ingestRoot: string;
   readonly locks: string;
+  readonly leases: string;
   readonly tmp: string;
   readonly ociLayout: string;
   readonly index: string;
   readonly metadata: string;
   readonly storeLock: string;
+  readonly leasesLock: string;
   blobDir(algorithm: BlobAlgorithm): string;
   blobPath(d: ParsedDigest): string;
   /** `<alg>-<hex>`: the ingest directory and lock file name of a digest. */
@@ -83,11 +87,13 @@ export function storeLayout(root: string): StoreLayout {
     blobs,
     ingestRoot,
     locks,
+    leases: join(root, "leases"),
     tmp: join(root, "tmp"),
     ociLayout: join(root, OCI_LAYOUT_FILE),
     index: join(root, INDEX_FILE),
     metadata: join(root, METADATA_FILE),
     storeLock: join(locks, "store.lock"),
+    leasesLock: join(locks, "leases.lock"),
     blobDir: (algorithm: BlobAlgorithm) => join(blobs, algorithm),
     blobPath: (d: ParsedDigest) => join(blobs, d.algorithm, d.hex),
     key,

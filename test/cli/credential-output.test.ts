@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startUiServer } from "../../src/server/index.ts";
+import { FsBlobStore } from "../../src/store/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
 import { runKimg } from "../helpers/kimg-cli.ts";
@@ -159,6 +160,7 @@ providers:
 
   it("the web UI's API: the pull's events and every answer", async () => {
     const store = join(work, "store-ui");
+    await FsBlobStore.open(store); // the UI opens a store, it never creates one
     const ui = await startUiServer({
       port: 0,
       store,

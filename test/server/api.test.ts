@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startUiServer, type UiServer } from "../../src/server/index.ts";
 import { PullJobs } from "../../src/server/pull-jobs.ts";
+import { FsBlobStore } from "../../src/store/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
@@ -47,6 +48,7 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
     await pushLayout(imgA, "ui/a:v1", reg);
     await pushLayout(imgB, "ui/b:v1", reg);
     store = makeTempDir("kimg-ui-store-");
+    await FsBlobStore.open(store); // the UI opens a store, it never creates one
     home = makeTempDir("kimg-ui-home-");
     outside = makeTempDir("kimg-ui-outside-");
     writeFileSync(join(outside, "secret.txt"), "secret\n");

@@ -8,8 +8,9 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { FsBlobStore } from "../../src/store/index.ts";
 import {
   killProcessGroup,
   makeTempDir,
@@ -96,6 +97,9 @@ function externalAddress(): string | undefined {
 describe("kimg ui (CLI)", { timeout: 60_000 }, () => {
   const store = makeTempDir("kimg-ui-cli-store-");
   const running: ChildProcess[] = [];
+  before(async () => {
+    await FsBlobStore.open(store); // the UI opens a store, it never creates one
+  });
   after(async () => {
     for (const c of running) await killProcessGroup(c);
     removeTempDir(store);

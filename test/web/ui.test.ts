@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { formatBytes } from "../../src/cli/render/bytes.ts";
+import { FsBlobStore } from "../../src/store/index.ts";
 import {
   killProcessGroup,
   makeTempDir,
@@ -252,6 +253,7 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
     await pushLayout(img, "example/web-example:v1.0.1", reg);
     imageRef = `${reg.host}/example/web-example:v1.0.1`;
     store = makeTempDir("ui-store");
+    await FsBlobStore.open(store); // the UI opens a store, it never creates one
     home = makeTempDir("ui-home");
     ui = await startUi(store, home);
     browser = await chromium.launch({

@@ -127,7 +127,7 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
     }
     throw e;
   }
-  const store = await FsBlobStore.open(f.store ?? defaultStoreDir(f.env, f.homedir));
+  const store = await FsBlobStore.openExisting(f.store ?? defaultStoreDir(f.env, f.homedir));
   let report: ImageGCReport;
   try {
     report = await runImageGC(store, {

@@ -71,7 +71,7 @@ export function renderInspection(i: ImageInspection): string {
 }
 
 export async function runInspect(ref: string, f: InspectFlags, io: CliIO): Promise<number> {
-  const store = await FsBlobStore.open(f.store ?? defaultStoreDir(f.env, f.homedir));
+  const store = await FsBlobStore.openExisting(f.store ?? defaultStoreDir(f.env, f.homedir));
   const i = await inspectImage(store, ref);
   io.stdout.write(f.json ? `${toJson(i, 2)}\n` : `${renderInspection(i)}\n`);
   return EXIT.OK;

@@ -49,7 +49,7 @@ export interface PruneOutcome {
 }
 
 export async function runPrune(f: PruneFlags, io: CliIO): Promise<number> {
-  const store = await FsBlobStore.open(f.store ?? defaultStoreDir(f.env, f.homedir));
+  const store = await FsBlobStore.openExisting(f.store ?? defaultStoreDir(f.env, f.homedir));
   const before = await listIngests(store.root, STORE_DEFAULTS);
   const byDigest = new Map<string, IngestInfo>(before.map((x) => [x.digest, x]));
   let deletedPartials: { digest: string; bytes: number }[];

@@ -12,10 +12,10 @@ import {
   defaultStoreDir,
   dockerConfigSource,
   FsBlobStore,
+  findImageRecords,
   type ImageRecord,
   KimgError,
   loadRegistriesConf,
-  normalizeImageName,
   type ProgressEvent,
   type PullPolicy,
   parseNormalizedNamed,
@@ -100,6 +100,11 @@ export async function retryFlags(f: PullFlags): Promise<{
 
 function openStore(f: StoreFlags): Promise<FsBlobStore> {
   return FsBlobStore.open(f.store ?? defaultStoreDir(f.env, f.homedir));
+}
+
+/** For commands that only read or remove: a missing store is an error, never created. */
+function openExistingStore(f: StoreFlags): Promise<FsBlobStore> {
+  return FsBlobStore.openExisting(f.store ?? defaultStoreDir(f.env, f.homedir));
 }
 
 /** One line per event (none for `done`: the summary line follows). */
@@ -260,9 +265,32 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
   return EXIT.OK;
 }
 
+/**
+ * The REPOSITORY and TAG cells of a record. A name pinned by digest is its own record (the
+ * store keys records by full name, as containerd's image store does), so its TAG cell shows
+ * the pin: `v1@sha256:0123456789ab` beside the plain `v1` row (issue 10 item 10).
+ */
 function repoAndTag(name: string): [string, string] {
   const r = parseNormalizedNamed(name);
-  return [`${r.domain}/${r.path}`, r.tag === "" ? "<none>" : r.tag];
+  const pin = r.digest === "" ? "" : `@${shortDigest(r.digest)}`;
+  const tag = `${r.tag}${pin}`;
+  return [`${r.domain}/${r.path}`, tag === "" ? "<none>" : tag];
+}
+
+/**
+ * `kimg images REF`: crictl's and docker's `images [REPOSITORY[:TAG]]` filter. The repository
+ * must match; a tag or digest in the filter must match too (a digest matches the name's pin,
+ * the manifest or the index).
+ */
+export function imageFilter(text: string): (r: ImageRecord) => boolean {
+  const f = parseNormalizedNamed(text);
+  return (rec) => {
+    const r = parseNormalizedNamed(rec.name);
+    if (r.domain !== f.domain || r.path !== f.path) return false;
+    if (f.tag !== "" && r.tag !== f.tag) return false;
+    if (f.digest === "") return true;
+    return [r.digest, rec.manifestDigest, rec.indexDigest].includes(f.digest);
+  };
 }
 
 const isoSeconds = (s: string): string => s.replace(/\.\d+Z$/, "Z");
@@ -289,22 +317,50 @@ export function renderImages(records: readonly ImageRecord[]): string {
     .join("\n");
 }
 
-export async function runImages(f: StoreFlags & { json: boolean }, io: CliIO): Promise<number> {
-  const store = await openStore(f);
-  const records = await store.listImages();
+export interface ImagesFlags extends StoreFlags {
+  readonly json: boolean;
+  /** `-q`: only the image IDs (manifest digests), one per image, as `crictl images -q`. */
+  readonly quiet?: boolean;
+  /** `[REPOSITORY[:TAG]]` */
+  readonly filter?: string;
+}
+
+export async function runImages(f: ImagesFlags, io: CliIO): Promise<number> {
+  const keep = f.filter !== undefined ? imageFilter(f.filter) : () => true;
+  const store = await openExistingStore(f);
+  const records = (await store.listImages()).filter(keep);
+  if (f.quiet === true) {
+    const ids = [...new Set(records.map((r) => r.manifestDigest))];
+    io.stdout.write(f.json ? `${toJson(ids, 2)}\n` : ids.map((id) => `${id}\n`).join(""));
+    return EXIT.OK;
+  }
   io.stdout.write(f.json ? `${toJson(records, 2)}\n` : `${renderImages(records)}\n`);
   return EXIT.OK;
 }
 
-/** Untags, then deletes every blob no image record references (no grace period). */
-export async function runRmi(ref: string, f: StoreFlags, io: CliIO): Promise<number> {
-  const store = await openStore(f);
-  const name = normalizeImageName(ref);
-  if (!(await store.removeImage(name))) {
-    throw new KimgError("IMAGE_NOT_FOUND", `No such image: ${ref}`);
+/**
+ * `crictl rmi REF|ID…`: each argument is a reference or an unambiguous prefix of a manifest or
+ * index digest (an ID removes every name of that image, as crictl does). The blobs the removed
+ * images referenced and nothing else needs are deleted; a pull in flight keeps its blobs (its
+ * lease), and leftovers of other work stay for `kimg prune`. Arguments that match nothing are
+ * reported and the others still removed (docker rmi, crictl rmi); exit 3 if any matched nothing.
+ */
+export async function runRmi(refs: readonly string[], f: StoreFlags, io: CliIO): Promise<number> {
+  const store = await openExistingStore(f);
+  const records = await store.listImages();
+  const names = new Set<string>();
+  const missing: string[] = [];
+  for (const ref of refs) {
+    const hit = findImageRecords(records, ref);
+    if (hit === undefined) missing.push(ref);
+    else for (const r of hit.records) names.add(r.name);
   }
-  io.stdout.write(`Untagged: ${name}\n`);
-  const report = await store.prune({ graceMs: 0 });
-  for (const b of report.deleted) io.stdout.write(`Deleted: ${b.digest}\n`);
-  return EXIT.OK;
+  if (names.size > 0) {
+    const report = await store.removeImages([...names]);
+    for (const r of report.removed) io.stdout.write(`Untagged: ${r.name}\n`);
+    for (const b of report.deleted) io.stdout.write(`Deleted: ${b.digest}\n`);
+  }
+  if (missing.length === 0) return EXIT.OK;
+  for (const ref of missing.slice(0, -1)) io.stderr.write(`kimg: No such image: ${safe(ref)}\n`);
+  throw new KimgError("IMAGE_NOT_FOUND", `No such image: ${missing[missing.length - 1]}`);
 }
