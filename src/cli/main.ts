@@ -303,6 +303,32 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     );
 
   program
+    .command("verify")
+    .description(
+      "check the store: re-hash blobs, check every image's references and the store's files (no network)",
+    )
+    .argument("[ref...]", "only these images (default: every image and every blob)")
+    .option("--repair", "delete corrupt blobs (pull again to refetch) and rebuild damaged metadata")
+    .option("--json", "one JSON object: the report")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action((refs: string[], opts: { repair?: boolean; json?: boolean; store?: string }) =>
+      run(async () => {
+        const { runVerify } = await import("./commands/verify.ts");
+        return runVerify(
+          {
+            refs,
+            repair: opts.repair === true,
+            json: opts.json === true,
+            ...(opts.store !== undefined ? { store: opts.store } : {}),
+            env: process.env,
+            homedir: homedir(),
+          },
+          io,
+        );
+      })(),
+    );
+
+  program
     .command("inspect")
     .description("show what the local store knows about an image (no network)")
     .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")

@@ -36,7 +36,7 @@ export async function pullWithPolicy(
 ): Promise<PolicyPullResult> {
   const effective = policy ?? defaultPullPolicy(refText).policy;
   const name = pullName(refText);
-  const record = effective === "Always" ? undefined : await opts.store.getImage(name);
+  const record = effective === "Always" ? undefined : await opts.store.getPresentImage(name);
   const action = kubeletAction(effective, record !== undefined);
   if (action === "use-local" && record !== undefined) {
     await opts.store.markImageUsed(name);

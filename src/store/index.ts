@@ -9,6 +9,9 @@ export {
   type PruneOptions,
   type PruneReport,
   type RemoveImagesReport,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
 } from "./fs-blob-store.ts";
 export type { FsckOptions, FsckReport } from "./fsck.ts";
 export {

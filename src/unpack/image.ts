@@ -65,6 +65,15 @@ export async function unpackImage(
       diffId: l.diffId,
       // verify: the blob's own digest is checked while read (a store damaged after the pull).
       open: () => store.open(l.digest, { verify: true }),
+      damaged: async () => {
+        const bad = await store.checkBlob(l.digest);
+        return bad === undefined
+          ? undefined
+          : new KimgError(
+              "DIGEST_MISMATCH",
+              `layer ${l.digest} in the store is damaged: ${bad}; run kimg verify --repair, then pull ${img.name} again`,
+            );
+      },
     };
   });
   const { platform: _p, ...rest } = opts;

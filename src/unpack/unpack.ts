@@ -68,6 +68,12 @@ export interface LayerInput {
   readonly digest: string;
   /** Config rootfs.diff_ids[i]; when given, the uncompressed sha256 must match. */
   readonly diffId?: string;
+  /**
+   * When the layer fails to unpack, is the blob itself damaged? Returns the error to report
+   * instead (DIGEST_MISMATCH naming the digest), so a flipped byte in a store reads as a
+   * damaged blob, not as "invalid tar header" (issue 10 item 2).
+   */
+  readonly damaged?: () => Promise<Error | undefined>;
 }
 
 export interface UnpackOptions extends Privileges {
@@ -403,7 +409,12 @@ export async function unpackLayers(
     const ratioCap = opts.limits?.maxBytes === undefined;
     for (const layer of layers) {
       if (signal?.aborted) throw abortError(signal);
-      await applyLayer(applier, layer, signal, ratioCap);
+      try {
+        await applyLayer(applier, layer, signal, ratioCap);
+      } catch (e) {
+        if (signal?.aborted || layer.damaged === undefined) throw e;
+        throw (await layer.damaged()) ?? e;
+      }
     }
     if (signal?.aborted) throw abortError(signal);
     // DIR is reachable only by its owner (issue 19 item 2): other users must not reach its

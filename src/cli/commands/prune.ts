@@ -3,12 +3,12 @@
 // "Total reclaimed space: …"). Thin: the store's fsck (stale temp files, locks and ingests)
 // and prune (unreferenced blobs) do the work.
 //
-// The grace period: a pull commits its blobs first and records the image last, so for a while
-// its blobs are referenced by nothing. prune keeps unreferenced blobs committed (or reused)
-// within the store's pruneGraceMs (an hour), so it never deletes a running pull's layers
-// (containerd holds a lease for that window: client/pull.go WithLease). Partial downloads are
-// removed after ingestMaxAgeMs (a day) without a write, so an interrupted pull can still
-// resume overnight. `kimg rmi` prunes with no grace: it runs after an untag, not beside a pull.
+// What is kept: blobs an image record, a foreign index.json entry or a live pull's lease
+// (store/leases.ts; containerd's client/pull.go WithLease) references. The grace period on top:
+// unreferenced blobs committed (or reused) within the store's pruneGraceMs (an hour) stay, for
+// writers that hold no lease (an older kimg, skopeo copying into the layout). Partial
+// downloads are removed after ingestMaxAgeMs (a day) without a write, so an interrupted pull
+// can still resume overnight. `kimg rmi` deletes only the blobs of the images it removes.
 
 import {
   defaultStoreDir,
