@@ -219,7 +219,9 @@ export class ImageManager {
 
     // 2. Precheck: Always skips the lookup.
     const record =
-      policy === "IfNotPresent" || policy === "Never" ? await store.getPresentImage(name) : undefined;
+      policy === "IfNotPresent" || policy === "Never"
+        ? await store.getPresentImage(name)
+        : undefined;
     const imageRef = record?.manifestDigest ?? "";
 
     // Keyring (lazy, memoized): pod secrets, then node credentials.

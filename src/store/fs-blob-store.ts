@@ -896,9 +896,9 @@ export class FsBlobStore implements BlobStore, ImageStore {
       for (const r of selected) {
         const want = new Set([...r.blobs, ...(await this.#childDigests(r.manifestDigest))]);
         for (const d of want) {
-          let set = needed.get(d);
-          if (set === undefined) needed.set(d, (set = new Set()));
+          const set = needed.get(d) ?? new Set<string>();
           set.add(r.name);
+          needed.set(d, set);
         }
       }
       const toHash = new Set(needed.keys());
