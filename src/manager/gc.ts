@@ -334,6 +334,12 @@ export function nodeImagesOf(
 
 export interface ImageFsStats extends FsStats {
   readonly source: "statfs" | "configured";
+  /**
+   * With a configured capacity: the store's blob bytes, which may exceed the capacity (then
+   * `available` is 0). A dry run subtracts what it would free from this, not from the clamped
+   * `available`, or it would promise space a real run does not give (issue 10 item 9).
+   */
+  readonly used?: number;
 }
 
 /** Bytes of every committed blob in the store. */
@@ -350,7 +356,7 @@ export async function storeBlobBytes(store: FsBlobStore): Promise<number> {
 export async function imageFsStats(store: FsBlobStore, capacity?: number): Promise<ImageFsStats> {
   if (capacity !== undefined) {
     const used = await storeBlobBytes(store);
-    return { capacity, available: Math.max(0, capacity - used), source: "configured" };
+    return { capacity, available: Math.max(0, capacity - used), source: "configured", used };
   }
   const st = await statfs(store.root);
   return {
@@ -407,6 +413,8 @@ export interface GCImageOutcome {
 
 export interface ImageGCReport {
   readonly dryRun: boolean;
+  /** --pinned references that match no image in the store. */
+  readonly unmatchedPinned: readonly string[];
   readonly mode: "gc" | "delete-unused";
   /** False when the kubelet would not run image GC at all (high 100 and no max age). */
   readonly enabled: boolean;
@@ -463,6 +471,12 @@ export async function runImageGC(
     ...(opts.pinned !== undefined ? { pinned: opts.pinned } : {}),
   });
   const byId = new Map(images.map((i) => [i.id, i]));
+  // A pinned reference that names no stored image protects nothing: said, not silently kept
+  // (issue 10 item 9), since a typo there would let GC remove the image meant.
+  const unmatchedPinned = [...(opts.pinned ?? [])].filter((p) => {
+    const is = matcher([p], "pinned image");
+    return !images.some((i) => is(identitiesOf(i.records)));
+  });
   const enabled = mode === "delete-unused" || imageGCEnabled(policy);
   const gcRunningSince =
     mode === "gc" && enabled ? (saved.gcRunningSince ?? now) : saved.gcRunningSince;
@@ -500,6 +514,9 @@ export async function runImageGC(
     if (!dryRun) return imageFsStats(store, opts.capacity);
     const s = await imageFsStats(store, opts.capacity);
     const sim = await simulatedFree();
+    if (s.used !== undefined) {
+      return { ...s, available: Math.max(0, s.capacity - Math.max(0, s.used - sim.bytes)) };
+    }
     return { ...s, available: Math.min(s.capacity, s.available + sim.bytes) };
   };
 
@@ -619,6 +636,7 @@ export async function runImageGC(
     ...(agePhase === "waiting"
       ? { ageGCStartsAfter: iso((gcRunningSince ?? now) + policy.maxAgeMs) }
       : {}),
+    unmatchedPinned,
     capacitySource: first.source,
     before: usageOf(first),
     after: usageOf(last),

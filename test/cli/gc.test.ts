@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -147,6 +148,37 @@ describe("kimg gc", { timeout: 180_000 }, () => {
     assert.equal(readFileSync(join(s.dir, "kimg.json"), "utf8"), before);
     assert.ok(existsSync(s.store.path(a.manifestDigest)));
     assert.ok(!existsSync(join(s.dir, "image_manager", "gc-state.json")));
+  });
+
+  it("the dry run's estimate is what the real run does, with the store over a configured capacity and leftovers in it (issue 10 item 9)", async () => {
+    const s = await aged();
+    // An unreferenced leftover: not an image's, so GC neither counts nor deletes it.
+    const junk = Buffer.alloc(20_000, 7);
+    const w = await s.store.ingest({
+      digest: `sha256:${createHash("sha256").update(junk).digest("hex")}`,
+      size: junk.byteLength,
+    });
+    await w.write(junk);
+    await w.commit();
+    // Capacity below what the store holds: usage is 100% before either run.
+    const capacity = Math.floor(imageBytes(c) * 0.9);
+    const args = ["gc", "--capacity", String(capacity), "--store", s.dir];
+    const usage = (out: string): string => /usage \(.*?\): (.*?);/.exec(out)?.[1] ?? out;
+    const dry = await kimg([...args, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const real = await kimg(args);
+    assert.equal(real.code, 0, real.stderr);
+    assert.equal(usage(dry.stdout), `${usage(real.stdout)} (estimated)`);
+    assert.match(real.stdout, /100% before, 100% after/);
+  });
+
+  it("--pinned that matches no image is warned about", async () => {
+    const s = await aged();
+    const r = await kimg(["gc", "--dry-run", "--pinned", "nope:1", "--store", s.dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "kimg: warning: --pinned nope:1 matches no image in the store\n");
+    const ok = await kimg(["gc", "--dry-run", "--pinned", "reg.example/a:1", "--store", s.dir]);
+    assert.equal(ok.stderr, "");
   });
 
   it("removes the least recently used image; --pinned keeps it; FreeDiskSpaceFailed is a warning", async () => {

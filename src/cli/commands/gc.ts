@@ -28,7 +28,7 @@ import {
 } from "../../index.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes } from "../render/bytes.ts";
-import { toJson } from "../render/safe.ts";
+import { safe, toJson } from "../render/safe.ts";
 
 export interface GcFlags {
   readonly high?: string;
@@ -145,6 +145,9 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
       return EXIT.UNREADABLE;
     }
     throw e;
+  }
+  for (const p of report.unmatchedPinned) {
+    io.stderr.write(`kimg: warning: --pinned ${safe(p)} matches no image in the store\n`);
   }
   const failed = report.failed.length > 0;
   if (f.json) {
