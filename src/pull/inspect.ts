@@ -17,7 +17,9 @@ import {
   isLayerMediaType,
   MAX_CONFIG_BYTES,
   MAX_MANIFEST_BYTES,
+  matchPlatform,
   normalizeContentType,
+  type Platform,
   parseImageConfig,
   parseManifestOrIndex,
 } from "../oci/index.ts";
@@ -27,7 +29,9 @@ import {
   findImageRecords,
   type ImageRecord,
   readBlobBounded,
+  recordFor,
   sharedBlobs,
+  storedManifests,
 } from "../store/index.ts";
 
 export interface InspectedLayer {
@@ -118,12 +122,25 @@ const jsonOf = (b: Buffer): unknown => JSON.parse(b.toString("utf8"));
  *   prefix matching two images; BLOB_NOT_FOUND when the store lost a blob (run fsck);
  *   DIGEST_MISMATCH, INVALID_MANIFEST, INVALID_CONFIG for damaged content.
  */
-export async function inspectImage(store: FsBlobStore, query: string): Promise<ImageInspection> {
+export async function inspectImage(
+  store: FsBlobStore,
+  query: string,
+  opts: { readonly platform?: Platform } = {},
+): Promise<ImageInspection> {
   const records = await store.listImages();
   const found = findImageRecords(records, query);
-  const record: ImageRecord | undefined = found?.records[0];
+  let record: ImageRecord | undefined = found?.records[0];
   if (found === undefined || record === undefined) {
     throw new KimgError("IMAGE_NOT_FOUND", `No such image: ${query}`);
+  }
+  // An index stored for several platforms: the wanted one's manifest (the last pulled when
+  // none is asked for, or none matches: the caller's platform check then says so).
+  const wanted = opts.platform;
+  if (wanted !== undefined) {
+    const m = storedManifests(record).find(
+      (x) => x.platform !== undefined && matchPlatform(wanted, x.platform),
+    );
+    if (m !== undefined) record = recordFor(record, m);
   }
   let index: unknown;
   let indexMediaType: string | undefined;

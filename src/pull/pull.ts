@@ -95,7 +95,7 @@ export function defaultPlatform(): Platform {
   });
 }
 
-function wantedPlatform(p: string | Platform | undefined): Platform {
+export function wantedPlatform(p: string | Platform | undefined): Platform {
   if (p === undefined) return defaultPlatform();
   // An OS-only (`linux`) or architecture-only (`arm64`) specifier takes the rest from the host,
   // as containerd's platforms.Parse does (issue 10 item 14).

@@ -34,6 +34,7 @@ import {
   type ImagePlatform,
   type ImageRecord,
   type IndexDocument,
+  mergeRecords,
   normalizeImageName,
   type PutImageInput,
   parseIndex,
@@ -41,6 +42,7 @@ import {
   STORE_VERSION,
   type StoreMetadata,
   serializeMetadata,
+  storedManifests,
   syncIndex,
 } from "./image-db.ts";
 import { committedWriter, openIngest } from "./ingest.ts";
@@ -568,6 +570,13 @@ export class FsBlobStore implements BlobStore, ImageStore {
           ...(input.credential !== undefined ? { credential: input.credential } : {}),
           blobs,
         };
+        // Another platform of the same index stays stored beside this one (issue 10 item 5).
+        record = mergeRecords(images[name], record);
+        if (record.manifests !== undefined) {
+          let all = 0;
+          for (const dg of record.blobs) all += (await this.stat(dg))?.size ?? 0;
+          record = { ...record, size: all };
+        }
         images[name] = record;
         return new Set();
       }),
@@ -894,7 +903,10 @@ export class FsBlobStore implements BlobStore, ImageStore {
       // digest → the images that need it
       const needed = new Map<string, Set<string>>();
       for (const r of selected) {
-        const want = new Set([...r.blobs, ...(await this.#childDigests(r.manifestDigest))]);
+        const want = new Set(r.blobs);
+        for (const m of storedManifests(r)) {
+          for (const d of await this.#childDigests(m.manifestDigest)) want.add(d);
+        }
         for (const d of want) {
           const set = needed.get(d) ?? new Set<string>();
           set.add(r.name);

@@ -40,6 +40,14 @@ export interface ImageTarget {
   readonly size: number;
 }
 
+/** One platform of an index stored under a name (containerd keeps every platform it pulled). */
+export interface StoredManifest {
+  readonly manifestDigest: string;
+  readonly platform?: ImagePlatform;
+  /** The blobs this platform needs (manifest, config, layers, and the index). */
+  readonly blobs: readonly string[];
+}
+
 export interface ImageRecord {
   /** Full normalized reference, e.g. `docker.io/library/alpine:3.20`. */
   readonly name: string;
@@ -55,6 +63,58 @@ export interface ImageRecord {
   readonly credential?: CredentialSource;
   /** Every digest the image needs (sorted, unique): what prune keeps. */
   readonly blobs: readonly string[];
+  /**
+   * For an index pulled for several platforms: each stored platform (the top-level
+   * manifestDigest/platform are the last pulled). Absent when only one is stored.
+   */
+  readonly manifests?: readonly StoredManifest[];
+}
+
+/** Every platform a record holds: its `manifests`, or itself as the only one. */
+export function storedManifests(r: ImageRecord): readonly StoredManifest[] {
+  if (r.manifests !== undefined && r.manifests.length > 0) return r.manifests;
+  return [
+    {
+      manifestDigest: r.manifestDigest,
+      ...(r.platform !== undefined ? { platform: r.platform } : {}),
+      blobs: r.blobs,
+    },
+  ];
+}
+
+/** The record as seen for one of its stored platforms (its manifest, platform and blobs). */
+export function recordFor(r: ImageRecord, m: StoredManifest): ImageRecord {
+  const { manifests: _all, platform: _p, ...rest } = r;
+  return {
+    ...rest,
+    manifestDigest: m.manifestDigest,
+    ...(m.platform !== undefined ? { platform: m.platform } : {}),
+    blobs: m.blobs,
+  };
+}
+
+/**
+ * `next` recorded over `prev` under one name: the same index pulled for another platform
+ * keeps both platforms (containerd keys content by digest, the name points at the index);
+ * anything else replaces.
+ */
+export function mergeRecords(prev: ImageRecord | undefined, next: ImageRecord): ImageRecord {
+  if (
+    prev === undefined ||
+    next.indexDigest === undefined ||
+    prev.indexDigest !== next.indexDigest ||
+    prev.target.digest !== next.target.digest
+  ) {
+    return next;
+  }
+  const others = storedManifests(prev).filter((m) => m.manifestDigest !== next.manifestDigest);
+  if (others.length === 0) return { ...next, pulledAt: next.pulledAt };
+  const mine = storedManifests(next);
+  const manifests = [...others, ...mine].sort((a, b) =>
+    a.manifestDigest < b.manifestDigest ? -1 : a.manifestDigest > b.manifestDigest ? 1 : 0,
+  );
+  const blobs = [...new Set(manifests.flatMap((m) => m.blobs))].sort();
+  return { ...next, blobs, manifests };
 }
 
 export interface PutImageInput {
@@ -141,6 +201,37 @@ function parseRecord(key: string, x: unknown): ImageRecord {
     }
     credential = { kind: c.kind, ...(str(c.hash) ? { hash: c.hash } : {}) };
   }
+  let manifests: StoredManifest[] | undefined;
+  if (x.manifests !== undefined) {
+    if (!Array.isArray(x.manifests)) throw corrupt(`image ${key}: malformed manifests`);
+    manifests = x.manifests.map((m: unknown) => {
+      if (
+        !isRecord(m) ||
+        !str(m.manifestDigest) ||
+        !Array.isArray(m.blobs) ||
+        !m.blobs.every(str)
+      ) {
+        throw corrupt(`image ${key}: malformed manifests`);
+      }
+      const mp = m.platform;
+      if (mp !== undefined && (!isRecord(mp) || !str(mp.os) || !str(mp.architecture))) {
+        throw corrupt(`image ${key}: malformed manifests`);
+      }
+      return {
+        manifestDigest: m.manifestDigest,
+        ...(isRecord(mp) && str(mp.os) && str(mp.architecture)
+          ? {
+              platform: {
+                os: mp.os,
+                architecture: mp.architecture,
+                ...(str(mp.variant) ? { variant: mp.variant } : {}),
+              },
+            }
+          : {}),
+        blobs: m.blobs as string[],
+      };
+    });
+  }
   return {
     name: key,
     target: { mediaType: t.mediaType, digest: t.digest, size: t.size },
@@ -152,6 +243,7 @@ function parseRecord(key: string, x: unknown): ImageRecord {
     lastUsed: x.lastUsed,
     ...(credential !== undefined ? { credential } : {}),
     blobs: x.blobs,
+    ...(manifests !== undefined ? { manifests } : {}),
   };
 }
 

@@ -27,7 +27,10 @@ export {
   type ImageTarget,
   normalizeImageName,
   type PutImageInput,
+  recordFor,
   STORE_VERSION,
+  type StoredManifest,
+  storedManifests,
 } from "./image-db.ts";
 export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
 export type { Lease } from "./leases.ts";

@@ -35,9 +35,17 @@ export async function unpackImage(
 ): Promise<
   UnpackReport & { readonly image: string; readonly digest: string; readonly platform: string }
 > {
-  const img = await inspectImage(store, ref);
+  const wantedPlatform =
+    opts.platform !== undefined
+      ? parsePlatform(opts.platform, { host: defaultPlatform() })
+      : undefined;
+  const img = await inspectImage(
+    store,
+    ref,
+    wantedPlatform !== undefined ? { platform: wantedPlatform } : {},
+  );
   if (opts.platform !== undefined) {
-    const wanted = parsePlatform(opts.platform, { host: defaultPlatform() });
+    const wanted = wantedPlatform ?? defaultPlatform();
     const have = parsePlatform(img.platform, { host: defaultPlatform() });
     if (!matchPlatform(wanted, have)) {
       throw new KimgError(

@@ -90,7 +90,9 @@ export async function runUnpack(
   try {
     report = await unpackImage(store, ref, dir, opts);
   } catch (e) {
-    if (!isKimgError(e, "IMAGE_NOT_FOUND")) throw e;
+    // Stored for another platform only: that platform is absent, pulled as any absent image.
+    const otherPlatform = f.platform !== undefined && isKimgError(e, "PLATFORM_NOT_FOUND");
+    if (!isKimgError(e, "IMAGE_NOT_FOUND") && !otherPlatform) throw e;
     // Absent: pull by the reference's default policy (IfNotPresent, or Always for :latest and
     // untagged references: either way a pull, since the image is not there).
     const { runPull } = await import("./pull.ts");
