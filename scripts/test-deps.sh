@@ -10,10 +10,11 @@
 # zstd layers the unpack tests (test/unpack/) decode; python3: reads xattrs (os.listxattr) in
 # the umoci conformance test; attr: setfattr/getfattr for the xattr tests; util-linux: runuser,
 # how the tests act as another local user (nobody); curl: that user's HTTP client; perl (Essential
-# on Debian, so always there): what kimg unpack makes lsetxattr/mknodat calls with.
+# on Debian, so always there): what kimg unpack makes lsetxattr/mknodat calls with; podman and
+# containerd (ctr): what `kimg export`'s archives must load into (test/export/).
 set -euo pipefail
-apt_pkgs=(docker-registry skopeo umoci apache2-utils openssl bsdutils chromium zstd python3 attr util-linux curl perl-base)
-apt_bins=(docker-registry skopeo umoci htpasswd openssl script chromium zstd python3 setfattr runuser curl perl)
+apt_pkgs=(docker-registry skopeo umoci apache2-utils openssl bsdutils chromium zstd python3 attr util-linux curl perl-base podman containerd)
+apt_bins=(docker-registry skopeo umoci htpasswd openssl script chromium zstd python3 setfattr runuser curl perl podman ctr containerd)
 missing=()
 for b in "${apt_bins[@]}"; do
   command -v "$b" >/dev/null 2>&1 || missing+=("$b")

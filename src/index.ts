@@ -4,6 +4,7 @@
 
 export * from "./core.ts";
 export * from "./credentials/index.ts";
+export * from "./export/index.ts";
 export * from "./kubelet/index.ts";
 export * from "./manager/index.ts";
 export * from "./manifest/index.ts";

@@ -48,6 +48,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // I/O: layers → a root filesystem (tar-stream, fzstd for zstd on Node without zlib zstd);
   // unpackImage reads a stored image through pull's inspectImage.
   unpack: ["errors", "ref", "oci", "store", "pull", "node:*", "tar-stream", "fzstd"],
+  // I/O: a stored image → an OCI layout, OCI archive or Docker archive (tar-stream).
+  export: ["errors", "ref", "oci", "store", "pull", "node:*", "tar-stream"],
   index: [
     "core",
     "credentials",
@@ -58,6 +60,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "kubelet",
     "manager",
     "unpack",
+    "export",
   ],
   // index minus manifest (no `yaml`): the narrow entry `kimg pull`/`images`/`rmi` import, so a
   // pull's start-up does not load the manifest parser (docs/performance.md "Pulling").

@@ -329,6 +329,51 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     );
 
   program
+    .command("export")
+    .description(
+      "write a stored image as an OCI layout, an OCI archive or a Docker archive (for skopeo, podman, docker, ctr)",
+    )
+    .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")
+    .requiredOption(
+      "--format <format>",
+      "oci-layout (a directory), oci-archive or docker-archive (a tar file)",
+    )
+    .requiredOption("-o, --output <path>", "the directory (oci-layout) or file to write")
+    .option("--platform <os/arch[/variant]>", "which stored platform (default: the last pulled)")
+    .option("--json", "one JSON object: what was written")
+    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .action(
+      (
+        ref: string,
+        opts: { format: string; output: string; platform?: string; json?: boolean; store?: string },
+      ) =>
+        run(async () => {
+          const formats = ["oci-layout", "oci-archive", "docker-archive"] as const;
+          const format = formats.find((x) => x === opts.format);
+          if (format === undefined) {
+            io.stderr.write(
+              `kimg: --format: ${JSON.stringify(opts.format)} is not one of ${formats.join(", ")}\n`,
+            );
+            return EXIT.UNREADABLE;
+          }
+          const { runExport } = await import("./commands/export.ts");
+          return runExport(
+            ref,
+            {
+              format,
+              output: opts.output,
+              ...(opts.platform !== undefined ? { platform: opts.platform } : {}),
+              json: opts.json === true,
+              ...(opts.store !== undefined ? { store: opts.store } : {}),
+              env: process.env,
+              homedir: homedir(),
+            },
+            io,
+          );
+        })(),
+    );
+
+  program
     .command("inspect")
     .description("show what the local store knows about an image (no network)")
     .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")

@@ -13,6 +13,9 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   umoci: "umoci",
   htpasswd: "apache2-utils",
   openssl: "openssl",
+  podman: "podman",
+  ctr: "containerd",
+  containerd: "containerd",
 };
 
 /** Absolute path of `name` on PATH, or undefined. */
