@@ -594,6 +594,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       collect,
       [] as string[],
     )
+    .option("--creds <user:pass>", "credentials for the image's registry (for the pull)")
+    .option(
+      "--pull-secret <file>",
+      "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable; for the pull)",
+      collect,
+      [] as string[],
+    )
+    .option("--registries-conf <file>", "containers registries.conf for the pull (as kimg pull)")
     .option("--json", "one JSON object: the unpack report")
     .action(
       (
@@ -609,6 +617,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           keepSetuid?: boolean;
           keepPrivilegedXattrs?: boolean;
           insecureRegistry: string[];
+          creds?: string;
+          pullSecret: string[];
+          registriesConf?: string;
           json?: boolean;
         },
       ) =>
@@ -634,6 +645,11 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
                 keepPrivilegedXattrs: opts.keepPrivilegedXattrs === true,
                 json: opts.json === true,
                 insecureHosts: opts.insecureRegistry,
+                ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
+                pullSecrets: opts.pullSecret,
+                ...(opts.registriesConf !== undefined
+                  ? { registriesConf: opts.registriesConf }
+                  : {}),
                 isTTY: (process.stdout as { isTTY?: boolean }).isTTY === true,
                 env: process.env,
                 homedir: homedir(),

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
@@ -91,6 +91,43 @@ describe("kimg pull with credentials", { timeout: 180_000 }, () => {
   after(async () => {
     await reg?.stop();
     for (const d of [img?.layoutDir, tmp]) if (d !== undefined) removeTempDir(d);
+  });
+
+  it("kimg unpack pulls with --creds, --pull-secret and --registries-conf, as kimg pull does (README truth)", async () => {
+    const secret = join(tmp, "unpack-secret.json");
+    writeFileSync(
+      secret,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "kubernetes.io/dockerconfigjson",
+        data: { ".dockerconfigjson": Buffer.from(JSON.stringify(auths())).toString("base64") },
+      }),
+    );
+    const conf = join(tmp, "unpack-registries.conf");
+    writeFileSync(conf, `[[registry]]\nlocation = "${reg.host}"\ninsecure = true\n`);
+    for (const [i, args] of [
+      ["--creds", `${ALICE.user}:${ALICE.pass}`],
+      ["--pull-secret", secret, "--registries-conf", conf],
+    ].entries()) {
+      const store = makeTempDir("kimg-cli-auth-unpack-");
+      try {
+        const denied = await kimg(["unpack", ref, join(store, "denied"), "--store", store]);
+        assert.equal(denied.code, 4, denied.stderr);
+        const r = await kimg([
+          "unpack",
+          ref,
+          join(store, `rootfs-${i}`),
+          "--store",
+          store,
+          ...args,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(existsSync(join(store, `rootfs-${i}`, "random.bin")));
+      } finally {
+        removeTempDir(store);
+      }
+    }
   });
 
   it("without credentials: exit 4 and the registry's denial", async () => {

@@ -35,6 +35,10 @@ export interface UnpackFlags {
   readonly json: boolean;
   /** `--insecure-registry` (repeatable), for the pull of an absent image. */
   readonly insecureHosts: readonly string[];
+  /** `--creds`, `--pull-secret`, `--registries-conf`: the pull's, as `kimg pull` takes them. */
+  readonly creds?: string;
+  readonly pullSecrets?: readonly string[];
+  readonly registriesConf?: string;
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
@@ -102,6 +106,9 @@ export async function runUnpack(
       jobs: 3,
       store: storeDir,
       insecureHosts: f.insecureHosts,
+      ...(f.creds !== undefined ? { creds: f.creds } : {}),
+      ...(f.pullSecrets !== undefined ? { pullSecrets: f.pullSecrets } : {}),
+      ...(f.registriesConf !== undefined ? { registriesConf: f.registriesConf } : {}),
       progress: f.json ? "plain" : "auto",
       isTTY: f.json ? false : f.isTTY,
       env: f.env,
