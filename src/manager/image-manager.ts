@@ -53,7 +53,7 @@ import {
 import { kubeletAction } from "../policy/index.ts";
 import { type ProgressEvent, pullName, pullTryingCredentials } from "../pull/index.ts";
 import { applyDefaultImageTag, parseNormalizedNamed } from "../ref/index.ts";
-import { pullSources, type RegistriesConf } from "../registry/index.ts";
+import { pullSources, type RegistriesConf, type RetryOptions } from "../registry/index.ts";
 import { type FsBlobStore, PullRecordFiles } from "../store/index.ts";
 import type { NamespacedSecret, NodePod, PodContainer } from "./pods.ts";
 import { ImagePuller } from "./puller.ts";
@@ -87,7 +87,11 @@ export interface ImageManagerOptions {
   readonly jobs?: number;
   readonly insecureHosts?: readonly string[];
   readonly registriesConf?: RegistriesConf;
-  readonly retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * The registry client's retry settings, typed as the client's own RetryOptions so a field it
+   * does not have is a type error (it was `{ attempts? }`, silently dropped: issue 11).
+   */
+  readonly retry?: Partial<RetryOptions>;
   /** Aborts pulls in flight (and their retries), e.g. when `kimg run --timeout` runs out. */
   readonly signal?: AbortSignal;
   /**

@@ -331,7 +331,13 @@ describe("ImageManager against real registries", { timeout: 180_000 }, () => {
         store,
         config: defaultKubeletConfiguration(),
         now: () => t,
-        retry: { attempts: 1 },
+        // One try per request, and the back-off on the test clock: the file takes 2 s, not 48.
+        retry: {
+          maxAttempts: 1,
+          sleep: async (ms) => {
+            t += ms;
+          },
+        },
         onEvent: (e) => events.push(e),
       });
       const [s] = await runPods({
