@@ -51,7 +51,7 @@ import {
   type RetryWait,
 } from "../registry/index.ts";
 import type { CredentialSource, FsBlobStore, ImagePlatform, Lease } from "../store/index.ts";
-import { writeBlob } from "../store/index.ts";
+import { normalizeImageName, writeBlob } from "../store/index.ts";
 import { type ProgressEvent, type PullResult, progressThrottle } from "./progress.ts";
 
 export interface PullOptions {
@@ -514,7 +514,10 @@ async function resolveFirst(
   });
 }
 
-/** The normalized name a pull of `refText` records (`tagNameOnly` + `referenceString`). */
+/**
+ * The normalized name a pull of `refText` records: the store's own key (normalizeImageName:
+ * `tagNameOnly` + `referenceString`), one definition so the two can never drift (issue 11).
+ */
 export function pullName(refText: string): string {
-  return referenceString(tagNameOnly(parseNormalizedNamed(refText)));
+  return normalizeImageName(refText);
 }
