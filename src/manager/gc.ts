@@ -11,7 +11,8 @@
 //   image and are removed together (store.removeImages, as `kimg rmi` does — the CRI's
 //   RemoveImage deletes content synchronously): every name, then the blobs they referenced that
 //   no remaining image, foreign index entry or in-flight pull (a lease) needs. Blobs nothing
-//   references from before are prune's business, so a dry run can count exactly what goes. size = the largest record size among its names (the
+//   references from before are prune's business, so a dry run can count exactly what goes.
+//   size = the largest record size among its names (the
 //   records of one manifest differ only by an index blob).
 // - firstDetected: persisted per ID in <store>/image_manager/gc-state.json (src/store/gc-state.ts)
 //   so consecutive kimg runs behave like one node. An ID seen for the first time gets the

@@ -39,6 +39,7 @@ import {
   type PutImageInput,
   parseIndex,
   parseMetadata,
+  platformOf,
   STORE_VERSION,
   type StoreMetadata,
   serializeMetadata,
@@ -218,11 +219,7 @@ export class FsBlobStore implements BlobStore, ImageStore {
    * @throws KimgError STORE_NOT_FOUND "no store at DIR", STORE_CORRUPT
    */
   static async openExisting(root: string, opts?: StoreOptions): Promise<FsBlobStore> {
-    const s = new FsBlobStore(root, resolveStoreOptions(opts));
-    const l = s.#layout;
-    if (!existsSync(l.ociLayout)) {
-      throw new KimgError("STORE_NOT_FOUND", `no store at ${root}`);
-    }
+    const s = FsBlobStore.openForVerify(root, opts);
     await s.#validate();
     return s;
   }
@@ -232,7 +229,7 @@ export class FsBlobStore implements BlobStore, ImageStore {
    * which reports (and with --repair rebuilds) them when they are damaged.
    * @throws KimgError STORE_NOT_FOUND
    */
-  static async openForVerify(root: string, opts?: StoreOptions): Promise<FsBlobStore> {
+  static openForVerify(root: string, opts?: StoreOptions): FsBlobStore {
     const s = new FsBlobStore(root, resolveStoreOptions(opts));
     if (!existsSync(s.#layout.ociLayout)) {
       throw new KimgError("STORE_NOT_FOUND", `no store at ${root}`);
@@ -917,6 +914,7 @@ export class FsBlobStore implements BlobStore, ImageStore {
       if (opts.names === undefined) for await (const b of this.list()) toHash.add(b.digest);
       let blobs = 0;
       let bytes = 0;
+      let deletedAny = false;
       for (const dg of [...toHash].sort()) {
         throwIfAborted(opts.signal);
         const users = [...(needed.get(dg) ?? [])].sort();
@@ -936,7 +934,10 @@ export class FsBlobStore implements BlobStore, ImageStore {
         bytes += info.size;
         const bad = await this.checkBlob(dg, opts.signal);
         if (bad === undefined) continue;
-        if (repair) await unlink(this.path(dg)).catch(() => {});
+        if (repair) {
+          await unlink(this.path(dg)).catch(() => {});
+          deletedAny = true;
+        }
         problems.push({
           kind: "corrupt-blob",
           digest: dg,
@@ -948,8 +949,7 @@ export class FsBlobStore implements BlobStore, ImageStore {
             : {}),
         });
       }
-      if (repair && blobs > 0)
-        for (const alg of BLOB_ALGORITHMS) await fsyncDir(this.#layout.blobDir(alg));
+      if (deletedAny) for (const alg of BLOB_ALGORITHMS) await fsyncDir(this.#layout.blobDir(alg));
       const pullAgain = [
         ...new Set(problems.filter((p) => p.kind !== "metadata").flatMap((p) => p.images)),
       ].sort();
@@ -1001,23 +1001,9 @@ export class FsBlobStore implements BlobStore, ImageStore {
       const m = found[0];
       if (m === undefined) return { lost: key };
       manifestDigest = m.digest as string;
-      const p = m.platform;
-      if (isRecord(p) && typeof p.os === "string" && typeof p.architecture === "string") {
-        platform = {
-          os: p.os,
-          architecture: p.architecture,
-          ...(typeof p.variant === "string" ? { variant: p.variant } : {}),
-        };
-      }
-    } else if (isRecord(e.platform)) {
-      const p = e.platform;
-      if (typeof p.os === "string" && typeof p.architecture === "string") {
-        platform = {
-          os: p.os,
-          architecture: p.architecture,
-          ...(typeof p.variant === "string" ? { variant: p.variant } : {}),
-        };
-      }
+      platform = platformOf(m.platform);
+    } else {
+      platform = platformOf(e.platform);
     }
     const kids = await this.#childDigests(manifestDigest);
     const blobs = [...new Set([digest, manifestDigest, ...kids])].sort();

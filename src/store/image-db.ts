@@ -108,7 +108,7 @@ export function mergeRecords(prev: ImageRecord | undefined, next: ImageRecord): 
     return next;
   }
   const others = storedManifests(prev).filter((m) => m.manifestDigest !== next.manifestDigest);
-  if (others.length === 0) return { ...next, pulledAt: next.pulledAt };
+  if (others.length === 0) return next;
   const mine = storedManifests(next);
   const manifests = [...others, ...mine].sort((a, b) =>
     a.manifestDigest < b.manifestDigest ? -1 : a.manifestDigest > b.manifestDigest ? 1 : 0,
@@ -144,6 +144,17 @@ export const EMPTY_METADATA: StoreMetadata = Object.freeze({
   images: Object.freeze({}),
 });
 
+/** A `{os, architecture, variant?}` read from untrusted JSON, or undefined when it is not one. */
+export function platformOf(x: unknown): ImagePlatform | undefined {
+  if (!isRecord(x) || !str(x.os) || !str(x.architecture)) return undefined;
+  if (x.variant !== undefined && !str(x.variant)) return undefined;
+  return {
+    os: x.os,
+    architecture: x.architecture,
+    ...(str(x.variant) ? { variant: x.variant } : {}),
+  };
+}
+
 /** `name[:tag][@digest]` fully qualified, with `:latest` when neither tag nor digest. */
 export function normalizeImageName(name: string): string {
   return referenceString(tagNameOnly(parseNormalizedNamed(name)));
@@ -176,22 +187,9 @@ function parseRecord(key: string, x: unknown): ImageRecord {
   ) {
     throw corrupt(`image ${key} is malformed`);
   }
-  const p = x.platform;
-  let platform: ImagePlatform | undefined;
-  if (p !== undefined) {
-    if (
-      !isRecord(p) ||
-      !str(p.os) ||
-      !str(p.architecture) ||
-      !(p.variant === undefined || str(p.variant))
-    ) {
-      throw corrupt(`image ${key}: malformed platform`);
-    }
-    platform = {
-      os: p.os,
-      architecture: p.architecture,
-      ...(str(p.variant) ? { variant: p.variant } : {}),
-    };
+  const platform = platformOf(x.platform);
+  if (x.platform !== undefined && platform === undefined) {
+    throw corrupt(`image ${key}: malformed platform`);
   }
   const c = x.credential;
   let credential: CredentialSource | undefined;
@@ -213,21 +211,13 @@ function parseRecord(key: string, x: unknown): ImageRecord {
       ) {
         throw corrupt(`image ${key}: malformed manifests`);
       }
-      const mp = m.platform;
-      if (mp !== undefined && (!isRecord(mp) || !str(mp.os) || !str(mp.architecture))) {
+      const platform = platformOf(m.platform);
+      if (m.platform !== undefined && platform === undefined) {
         throw corrupt(`image ${key}: malformed manifests`);
       }
       return {
         manifestDigest: m.manifestDigest,
-        ...(isRecord(mp) && str(mp.os) && str(mp.architecture)
-          ? {
-              platform: {
-                os: mp.os,
-                architecture: mp.architecture,
-                ...(str(mp.variant) ? { variant: mp.variant } : {}),
-              },
-            }
-          : {}),
+        ...(platform !== undefined ? { platform } : {}),
         blobs: m.blobs as string[],
       };
     });

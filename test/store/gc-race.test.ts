@@ -8,31 +8,18 @@
 // In process (many rounds, the store lock's in-process queue) and as separate kimg processes.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { utimesSync } from "node:fs";
-import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runImageGC } from "../../src/manager/index.ts";
 import { pull } from "../../src/pull/index.ts";
 import { FsBlobStore } from "../../src/store/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg as kimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 const HOUR = 60 * 60_000;
-
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_REGISTRIES_CONF: "/dev/null" };
-  delete env.KIMG_STORE;
-  return new Promise((ok) => {
-    execFile(process.execPath, [BIN, ...args], { env, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-      ok({ code, stdout, stderr });
-    });
-  });
-}
 
 type Remover = "rmi" | "gc" | "prune";
 const REMOVERS: readonly Remover[] = ["rmi", "gc", "prune"];

@@ -48,7 +48,7 @@ export function renderVerify(r: VerifyReport, repair: boolean): string {
 
 export async function runVerify(f: VerifyFlags, io: CliIO): Promise<number> {
   const dir = f.store ?? defaultStoreDir(f.env, f.homedir);
-  const store = await FsBlobStore.openForVerify(dir);
+  const store = FsBlobStore.openForVerify(dir);
   const report = await store.verify({
     repair: f.repair,
     ...(f.refs.length > 0 ? { names: f.refs } : {}),
