@@ -1,6 +1,8 @@
-// Keeps the layers' import directions honest (../shared/specs/design-models.md §6.2):
-// pure model → pure policy → I/O → orchestration → front ends. Each folder of src/ may import
-// only the folders listed for it; front ends reach the library only through src/index.ts.
+// Keeps the layers honest (../shared/specs/design-models.md §6.2, docs/architecture.md): the
+// folders of src/ form an ORDER — pure model → pure policy → I/O → orchestration → facades →
+// front ends — and a folder may import only folders of a LOWER rank, only through their
+// index.ts, and no file may sit in an import cycle. Each folder also lists the outside packages
+// it may use. Front ends reach the library only through the facades (index, core, pull-api).
 
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -9,69 +11,53 @@ import { describe, it } from "node:test";
 
 const SRC = resolve(import.meta.dirname, "../src");
 
-/** Folder (or top-level file) → what it may import. "node:*" = Node built-ins. */
-const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  errors: [],
-  ref: ["errors"],
-  oci: ["errors", "ref"],
-  policy: ["errors", "ref"],
-  explain: ["errors", "ref", "policy"],
-  // Pure kubelet rules: events and waiting reasons, back-off, KEP-2535 pull records, image GC
-  // planning, KubeletConfiguration defaulting and validation. Time is always a parameter.
-  kubelet: ["errors", "ref", "policy"],
-  manifest: ["errors", "ref", "policy", "yaml"],
-  // I/O: the local blob store and image records (node:fs, node:crypto; no HTTP).
-  store: ["errors", "ref", "node:*"],
-  core: ["errors", "ref", "oci", "policy", "explain"],
-  // I/O: the registry HTTP client (undici; no disk) and registries.conf (smol-toml).
-  registry: ["errors", "ref", "oci", "node:*", "undici", "smol-toml"],
-  // I/O orchestration: registry → store pulls, the kubelet's policy rules.
-  pull: ["errors", "ref", "oci", "store", "registry", "policy", "node:*"],
-  // I/O: credential sources (files, credential-helper programs); the registry client's
-  // CredentialStore is implemented structurally, without importing registry.
-  credentials: ["errors", "ref", "node:*"],
-  // Orchestration: the kubelet's image manager on one node (pods from manifests, pull secrets,
-  // back-off, pull records, image GC) over the pull engine and the store.
-  manager: [
-    "errors",
-    "ref",
-    "oci",
-    "policy",
-    "kubelet",
-    "manifest",
-    "store",
-    "registry",
-    "credentials",
-    "pull",
-    "node:*",
-  ],
-  // I/O: layers → a root filesystem (tar-stream, fzstd for zstd on Node without zlib zstd);
-  // unpackImage reads a stored image through pull's inspectImage.
-  unpack: ["errors", "ref", "oci", "store", "pull", "node:*", "tar-stream", "fzstd"],
-  // I/O: a stored image → an OCI layout, OCI archive or Docker archive (tar-stream).
-  export: ["errors", "ref", "oci", "store", "pull", "node:*", "tar-stream"],
-  index: [
-    "core",
-    "credentials",
-    "manifest",
-    "store",
-    "registry",
-    "pull",
-    "kubelet",
-    "manager",
-    "unpack",
-    "export",
-  ],
-  // index minus manifest (no `yaml`): the narrow entry `kimg pull`/`images`/`rmi` import, so a
-  // pull's start-up does not load the manifest parser (docs/performance.md "Pulling").
-  "pull-api": ["core", "credentials", "store", "registry", "pull"],
-  // Front ends: the public API only (index; core or pull-api, both without manifests), their
-  // own files and their libraries.
-  cli: ["index", "core", "pull-api", "cli", "server", "commander", "node:*"],
-  // Front end: `kimg ui`'s HTTP server (node:http only) and JSON API over the public API; the
-  // CLI starts it (`kimg ui`).
-  server: ["index", "core", "server", "node:*"],
+/** The layers, lowest first. A folder imports only folders of lower layers. */
+const LAYERS: readonly (readonly string[])[] = [
+  ["errors"],
+  // Go's and apimachinery's text forms: durations, %q, field.Error, aggregate.Error.
+  ["go"],
+  ["ref"],
+  // The pure OCI model (manifests, indexes, configs, platforms) and the pull-policy rules.
+  ["oci", "policy"],
+  // Pure: explanations, the kubelet's rules (time is a parameter), manifests as text → results.
+  ["explain", "kubelet", "manifest"],
+  // I/O: the blob store and image records (disk), the registry client (HTTP), credential sources.
+  ["store", "registry", "credentials"],
+  // I/O over a stored image: unpacking into a root filesystem, exporting to layouts and archives.
+  ["unpack", "export"],
+  // Orchestration: registry → store pulls with the kubelet's pull-policy rules.
+  ["pull"],
+  // Orchestration: the kubelet's image manager on one node.
+  ["manager"],
+  // Facades: the public API (index), and narrow entries without manifests (core, pull-api), so
+  // `kimg parse` and `kimg pull` start without loading `yaml`.
+  ["core"],
+  ["pull-api", "index"],
+  // Front ends: `kimg ui`'s HTTP server, then the CLI (which starts it).
+  ["server"],
+  ["cli"],
+];
+
+/** Outside packages each folder may use ("node:*" = Node built-ins); none for the rest. */
+const PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  manifest: ["yaml"],
+  store: ["node:*"],
+  registry: ["node:*", "undici", "smol-toml"],
+  credentials: ["node:*"],
+  unpack: ["node:*", "tar-stream", "fzstd"],
+  export: ["node:*", "tar-stream"],
+  manager: ["node:*"],
+  server: ["node:*"],
+  cli: ["node:*", "commander"],
 };
+
+/** Facades re-export whole folders; front ends may import nothing else of the library. */
+const FACADES = new Set(["core", "pull-api", "index"]);
+const FRONT_ENDS = new Set(["server", "cli"]);
+
+const RANK: ReadonlyMap<string, number> = new Map(
+  LAYERS.flatMap((names, rank) => names.map((n) => [n, rank] as const)),
+);
 
 /** Layers that may not touch the outside world (manifest takes text and returns results). */
 const PURE = new Set(["errors", "ref", "oci", "policy", "explain", "manifest", "kubelet"]);
@@ -107,9 +93,23 @@ function layerOf(file: string): string {
 const IMPORT_RE =
   /(?:^|\n)\s*(?:import|export)\s[^;'"]*?from\s+["']([^"']+)["']|(?:^|\n)\s*import\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  return [...text.matchAll(IMPORT_RE)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+/** Test-only override: a fake file's text, so the self-test can feed violations. */
+const fakeText = new Map<string, string>();
+
+function importsOf(file: string, o: { runtimeOnly?: boolean } = {}): string[] {
+  const text = fakeText.get(file) ?? readFileSync(file, "utf8");
+  return [...text.matchAll(IMPORT_RE)]
+    .filter((m) => !(o.runtimeOnly === true && /^\s*(?:import|export)\s+type\s/.test(m[0])))
+    .map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+}
+
+function violationsOfText(file: string, text: string): string[] {
+  fakeText.set(file, text);
+  try {
+    return violationsOf([file]);
+  } finally {
+    fakeText.delete(file);
+  }
 }
 
 function targetOf(file: string, spec: string): string {
@@ -118,30 +118,82 @@ function targetOf(file: string, spec: string): string {
   return layerOf(resolve(dirname(file), spec));
 }
 
+/** What breaks the order: a lower or equal layer, a file past a folder's index, a package. */
+function violationsOf(list: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const file of list) {
+    const layer = layerOf(file);
+    const rank = RANK.get(layer) ?? -1;
+    for (const spec of importsOf(file)) {
+      const target = targetOf(file, spec);
+      const where = `${relative(SRC, file)} imports ${spec}`;
+      if (!spec.startsWith(".")) {
+        if (!(PACKAGES[layer] ?? []).includes(target)) out.push(`${where}: package not allowed`);
+        continue;
+      }
+      if (target === layer) continue; // inside the folder (cycles are checked below)
+      const targetRank = RANK.get(target);
+      if (targetRank === undefined || targetRank >= rank) {
+        out.push(`${where}: ${target} is not below ${layer}`);
+        continue;
+      }
+      if (FRONT_ENDS.has(layer) && !FACADES.has(target) && !FRONT_ENDS.has(target)) {
+        out.push(`${where}: a front end uses the library through index, core or pull-api`);
+        continue;
+      }
+      const path = relative(SRC, resolve(dirname(file), spec));
+      const throughIndex = path === `${target}.ts` || path === `${target}/index.ts`;
+      if (!throughIndex) out.push(`${where}: import ${target}/index.ts instead`);
+    }
+  }
+  return out;
+}
+
+/** Import cycles among the files, each printed once as a → b → a. */
+function cyclesOf(list: readonly string[]): string[] {
+  const edges = new Map<string, string[]>();
+  for (const file of list) {
+    // Runtime imports only: a type-only import is erased (Descriptor ↔ Platform types may refer
+    // to each other), but a runtime cycle makes module initialisation order matter.
+    edges.set(
+      file,
+      importsOf(file, { runtimeOnly: true })
+        .filter((spec) => spec.startsWith("."))
+        .map((spec) => resolve(dirname(file), spec)),
+    );
+  }
+  const state = new Map<string, "open" | "done">();
+  const found: string[] = [];
+  const stack: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, "open");
+    stack.push(f);
+    for (const g of edges.get(f) ?? []) {
+      if (state.get(g) === "open") {
+        found.push([...stack.slice(stack.indexOf(g)), g].map((x) => relative(SRC, x)).join(" → "));
+      } else if (state.get(g) === undefined && edges.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, "done");
+  };
+  for (const f of list) if (state.get(f) === undefined) visit(f);
+  return found;
+}
+
 describe("architecture", () => {
   const all = files(SRC);
 
-  it("every source folder has a rule", () => {
-    const unknown = [...new Set(all.map(layerOf))].filter((l) => !(l in ALLOWED));
-    assert.deepEqual(
-      unknown,
-      [],
-      `add these to ALLOWED with their place in the layers: ${unknown}`,
-    );
+  it("every source folder has a layer", () => {
+    const unknown = [...new Set(all.map(layerOf))].filter((l) => !RANK.has(l));
+    assert.deepEqual(unknown, [], `add these to LAYERS in their place: ${unknown}`);
   });
 
-  it("imports only go down the layers", () => {
-    const violations: string[] = [];
-    for (const file of all) {
-      const layer = layerOf(file);
-      const allowed = new Set([layer, ...(ALLOWED[layer] ?? [])]);
-      for (const spec of importsOf(file)) {
-        const target = targetOf(file, spec);
-        if (!allowed.has(target))
-          violations.push(`${relative(SRC, file)} imports ${spec} (${target})`);
-      }
-    }
-    assert.deepEqual(violations, []);
+  it("imports only go down the layers, through each folder's index.ts", () => {
+    assert.deepEqual(violationsOf(all), []);
+  });
+
+  it("no file is in an import cycle", () => {
+    assert.deepEqual(cyclesOf(all), []);
   });
 
   it("pure layers do no I/O", () => {
@@ -155,6 +207,20 @@ describe("architecture", () => {
       }
     }
     assert.deepEqual(violations, []);
+  });
+
+  it("the checker catches each kind of violation (so it can fail)", () => {
+    const unpack = join(SRC, "unpack/fake.ts");
+    const fake = (file: string, text: string) => {
+      const v = violationsOfText(file, text);
+      assert.equal(v.length, 1, `${file}: ${text} → ${v}`);
+    };
+    fake(unpack, 'import { pull } from "../pull/index.ts";'); // upward
+    fake(unpack, 'import { x } from "../store/usage.ts";'); // past the index
+    fake(join(SRC, "registry/fake.ts"), 'import { x } from "../store/index.ts";'); // same layer
+    fake(join(SRC, "oci/fake.ts"), 'import { x } from "node:fs";'); // a package
+    fake(join(SRC, "cli/fake.ts"), 'import { x } from "../store/index.ts";'); // past the facades
+    assert.deepEqual(violationsOfText(unpack, 'import { x } from "../store/index.ts";'), []);
   });
 
   it("the checker sees every form of import (so it can fail)", () => {

@@ -32,6 +32,18 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { KimgError } from "../errors.ts";
+import {
+  aggregateMessage,
+  fieldDuplicate,
+  fieldForbidden,
+  fieldInvalid,
+  fieldNotSupported,
+  fieldRequired,
+  formatGoDurationNs,
+  goQuote,
+  goStringer,
+  parseGoDuration,
+} from "../go/index.ts";
 import { AuthCredential, type CredentialProvider, isObject, NODE_ORIGIN } from "./credential.ts";
 import { DockerKeyring, parseSchemelessUrl, urlsMatchStr } from "./keyring.ts";
 
@@ -86,93 +98,6 @@ export interface CredentialProviderSpec {
 
 export interface CredentialProviderConfig {
   providers: CredentialProviderSpec[];
-}
-
-// ---- Go time.Duration ------------------------------------------------------------------------
-
-const UNIT_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "\u00b5s": 1e3,
-  "\u03bcs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go `time.ParseDuration`, in ms; throws Go's error texts. */
-export function parseGoDuration(text: string): number {
-  const invalid = () => new Error(`time: invalid duration "${text}"`);
-  let s = text;
-  let neg = false;
-  if (s !== "" && (s[0] === "-" || s[0] === "+")) {
-    neg = s[0] === "-";
-    s = s.slice(1);
-  }
-  if (s === "0") return 0;
-  if (s === "") throw invalid();
-  let ns = 0;
-  while (s !== "") {
-    const m = /^([0-9]*)(?:\.([0-9]*))?/.exec(s);
-    const whole = m?.[1] ?? "";
-    const frac = m?.[2];
-    if (whole === "" && (frac === undefined || frac === "")) throw invalid();
-    s = s.slice(m?.[0].length ?? 0);
-    let i = 0;
-    while (i < s.length && s[i] !== "." && !/[0-9]/.test(s[i] ?? "")) i++;
-    if (i === 0) throw new Error(`time: missing unit in duration "${text}"`);
-    const unit = s.slice(0, i);
-    s = s.slice(i);
-    const per = UNIT_NS[unit];
-    if (per === undefined) throw new Error(`time: unknown unit "${unit}" in duration "${text}"`);
-    ns += Number(whole === "" ? "0" : whole) * per;
-    if (frac !== undefined && frac !== "") ns += Number(`0.${frac}`) * per;
-    if (ns >= 2 ** 63) throw invalid();
-  }
-  return (neg ? -ns : ns) / 1e6;
-}
-
-function fmtFrac(x: number): string {
-  return String(Number(x.toFixed(9)));
-}
-
-/** Go `time.Duration.String()` of a duration in ms. */
-export function goDurationString(ms: number): string {
-  const ns = Math.round(ms * 1e6);
-  if (ns === 0) return "0s";
-  const sign = ns < 0 ? "-" : "";
-  const u = Math.abs(ns);
-  if (u < 1e3) return `${sign}${u}ns`;
-  if (u < 1e6) return `${sign}${fmtFrac(u / 1e3)}\u00b5s`;
-  if (u < 1e9) return `${sign}${fmtFrac(u / 1e6)}ms`;
-  const h = Math.floor(u / 3600e9);
-  const m = Math.floor((u - h * 3600e9) / 60e9);
-  const sec = (u - h * 3600e9 - m * 60e9) / 1e9;
-  return `${sign}${h > 0 ? `${h}h` : ""}${h > 0 || m > 0 ? `${m}m` : ""}${fmtFrac(sec)}s`;
-}
-
-// ---- field errors (apimachinery util/validation/field) ---------------------------------------
-
-function goQuote(s: string): string {
-  return JSON.stringify(s);
-}
-const fieldErr = {
-  required: (path: string, detail = "") => `${path}: Required value${detail ? `: ${detail}` : ""}`,
-  forbidden: (path: string, detail: string) => `${path}: Forbidden: ${detail}`,
-  invalid: (path: string, value: string, detail: string) =>
-    `${path}: Invalid value: ${value}: ${detail}`,
-  duplicate: (path: string, value: string) => `${path}: Duplicate value: ${goQuote(value)}`,
-  notSupported: (path: string, value: string, supported: readonly string[]) =>
-    `${path}: Unsupported value: ${goQuote(value)}: supported values: ${supported
-      .map(goQuote)
-      .join(", ")}`,
-};
-
-/** apimachinery `aggregate.Error()`: one → itself; several → "[a, b]", duplicates dropped. */
-export function aggregateMessages(msgs: readonly string[]): string {
-  const uniq = [...new Set(msgs)];
-  return uniq.length === 1 ? (uniq[0] ?? "") : `[${uniq.join(", ")}]`;
 }
 
 // ---- Go url.Parse errors for matchImages -----------------------------------------------------
@@ -485,67 +410,64 @@ const VALID_SA_CACHE_TYPES = ["ServiceAccount", "Token"];
 export function validateCredentialProviderConfig(config: CredentialProviderConfig): string[] {
   const errs: string[] = [];
   if (config.providers.length === 0) {
-    errs.push(fieldErr.required("providers", "at least 1 item in plugins is required"));
+    errs.push(fieldRequired("providers", "at least 1 item in plugins is required").message);
   }
   const seen = new Set<string>();
   for (const p of config.providers) {
-    const name = goQuote(p.name);
     if (p.name.includes("/"))
-      errs.push(fieldErr.invalid("providers.name", name, "provider name cannot contain '/'"));
+      errs.push(fieldInvalid("providers.name", p.name, "provider name cannot contain '/'").message);
     if (p.name.includes(" "))
-      errs.push(fieldErr.invalid("providers.name", name, "provider name cannot contain spaces"));
+      errs.push(
+        fieldInvalid("providers.name", p.name, "provider name cannot contain spaces").message,
+      );
     if (p.name === ".")
-      errs.push(fieldErr.invalid("providers.name", name, "provider name cannot be '.'"));
+      errs.push(fieldInvalid("providers.name", p.name, "provider name cannot be '.'").message);
     if (p.name === "..")
-      errs.push(fieldErr.invalid("providers.name", name, "provider name cannot be '..'"));
-    if (seen.has(p.name)) errs.push(fieldErr.duplicate("providers.name", p.name));
+      errs.push(fieldInvalid("providers.name", p.name, "provider name cannot be '..'").message);
+    if (seen.has(p.name)) errs.push(fieldDuplicate("providers.name", p.name).message);
     seen.add(p.name);
-    if (p.apiVersion === "") errs.push(fieldErr.required("providers.apiVersion"));
+    if (p.apiVersion === "") errs.push(fieldRequired("providers.apiVersion").message);
     else if (!(CREDENTIAL_PROVIDER_API_VERSIONS as readonly string[]).includes(p.apiVersion)) {
       errs.push(
-        fieldErr.notSupported(
-          "providers.apiVersion",
-          p.apiVersion,
-          CREDENTIAL_PROVIDER_API_VERSIONS,
-        ),
+        fieldNotSupported("providers.apiVersion", p.apiVersion, CREDENTIAL_PROVIDER_API_VERSIONS)
+          .message,
       );
     }
     if (p.matchImages.length === 0) {
       errs.push(
-        fieldErr.required("providers.matchImages", "at least 1 item in matchImages is required"),
+        fieldRequired("providers.matchImages", "at least 1 item in matchImages is required")
+          .message,
       );
     }
     for (const m of p.matchImages) {
       const e = schemelessUrlError(m);
       if (e !== undefined)
-        errs.push(
-          fieldErr.invalid("providers.matchImages", goQuote(m), `match image is invalid: ${e}`),
-        );
+        errs.push(fieldInvalid("providers.matchImages", m, `match image is invalid: ${e}`).message);
     }
     if (p.defaultCacheDurationMs === undefined)
-      errs.push(fieldErr.required("providers.defaultCacheDuration"));
+      errs.push(fieldRequired("providers.defaultCacheDuration").message);
     else if (p.defaultCacheDurationMs < 0) {
       errs.push(
-        fieldErr.invalid(
+        fieldInvalid(
           "providers.defaultCacheDuration",
-          goDurationString(p.defaultCacheDurationMs),
+          goStringer(formatGoDurationNs(BigInt(Math.round(p.defaultCacheDurationMs * 1e6)))),
           "must be greater than or equal to 0",
-        ),
+        ).message,
       );
     }
     const ta = p.tokenAttributes;
     if (ta !== undefined) {
       const fp = "providers.tokenAttributes";
       if (ta.serviceAccountTokenAudience === "")
-        errs.push(fieldErr.required(`${fp}.serviceAccountTokenAudience`));
+        errs.push(fieldRequired(`${fp}.serviceAccountTokenAudience`).message);
       if (ta.requireServiceAccount === undefined)
-        errs.push(fieldErr.required(`${fp}.requireServiceAccount`));
+        errs.push(fieldRequired(`${fp}.requireServiceAccount`).message);
       if (p.apiVersion !== "credentialprovider.kubelet.k8s.io/v1") {
         errs.push(
-          fieldErr.forbidden(
+          fieldForbidden(
             fp,
             "tokenAttributes is only supported for credentialprovider.kubelet.k8s.io/v1 API version",
-          ),
+          ).message,
         );
       }
       if (
@@ -553,10 +475,10 @@ export function validateCredentialProviderConfig(config: CredentialProviderConfi
         ta.requiredServiceAccountAnnotationKeys.length > 0
       ) {
         errs.push(
-          fieldErr.forbidden(
+          fieldForbidden(
             `${fp}.requiredServiceAccountAnnotationKeys`,
             "requireServiceAccount cannot be false when requiredServiceAccountAnnotationKeys is set",
-          ),
+          ).message,
         );
       }
       for (const [field, keys] of [
@@ -566,9 +488,9 @@ export function validateCredentialProviderConfig(config: CredentialProviderConfi
         const seenKeys = new Set<string>();
         for (const k of keys) {
           for (const msg of isQualifiedName(k.toLowerCase())) {
-            errs.push(fieldErr.invalid(`${fp}.${field}`, goQuote(k), msg));
+            errs.push(fieldInvalid(`${fp}.${field}`, k, msg).message);
           }
-          if (seenKeys.has(k)) errs.push(fieldErr.duplicate(`${fp}.${field}`, k));
+          if (seenKeys.has(k)) errs.push(fieldDuplicate(`${fp}.${field}`, k).message);
           seenKeys.add(k);
         }
       }
@@ -578,23 +500,23 @@ export function validateCredentialProviderConfig(config: CredentialProviderConfi
       ].sort();
       if (both.length > 0) {
         errs.push(
-          fieldErr.invalid(
+          fieldInvalid(
             fp,
-            `[]string{${both.map(goQuote).join(", ")}}`,
+            goStringer(`[]string{${both.map(goQuote).join(", ")}}`),
             "annotation keys cannot be both required and optional",
-          ),
+          ).message,
         );
       }
       const ct = ta.cacheType ?? "";
       if (ct === "") {
         errs.push(
-          fieldErr.required(
+          fieldRequired(
             `${fp}.cacheType`,
             `cacheType is required to be set when tokenAttributes is specified. Supported values are: ${VALID_SA_CACHE_TYPES.join(", ")}`,
-          ),
+          ).message,
         );
       } else if (!VALID_SA_CACHE_TYPES.includes(ct)) {
-        errs.push(fieldErr.notSupported(`${fp}.cacheType`, ct, VALID_SA_CACHE_TYPES));
+        errs.push(fieldNotSupported(`${fp}.cacheType`, ct, VALID_SA_CACHE_TYPES).message);
       }
     }
   }
@@ -611,7 +533,7 @@ export function loadCredentialProviderConfig(doc: unknown): CredentialProviderCo
   if (errs.length > 0) {
     throw new KimgError(
       "INPUT_INVALID",
-      `failed to validate credential provider config: ${aggregateMessages(errs)}`,
+      `failed to validate credential provider config: ${aggregateMessage(errs)}`,
     );
   }
   return config;
@@ -1025,7 +947,7 @@ export async function credentialProviderPlugins(
   if (errs.length > 0) {
     throw new KimgError(
       "INPUT_INVALID",
-      `failed to validate credential provider config: ${aggregateMessages(errs)}`,
+      `failed to validate credential provider config: ${aggregateMessage(errs)}`,
     );
   }
   const providers: PluginProvider[] = [];

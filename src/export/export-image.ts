@@ -25,9 +25,13 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { KimgError } from "../errors.ts";
 import { matchPlatform, type Platform, parsePlatform } from "../oci/index.ts";
-import { defaultPlatform, type ImageInspection, inspectImage } from "../pull/index.ts";
 import { parseNormalizedNamed } from "../ref/index.ts";
-import type { FsBlobStore } from "../store/index.ts";
+import {
+  defaultPlatform,
+  type FsBlobStore,
+  type ImageInspection,
+  inspectImage,
+} from "../store/index.ts";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 

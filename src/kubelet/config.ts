@@ -35,8 +35,7 @@
 //   (a JSON string through time.ParseDuration; `null` parses "" → `time: invalid duration ""`)
 
 import { KimgError } from "../errors.ts";
-import { aggregateMessage } from "../policy/field-error.ts";
-import { formatGoDurationNs, parseGoDurationNs } from "./duration.ts";
+import { aggregateMessage, formatGoDurationNs, parseGoDurationNs } from "../go/index.ts";
 import {
   DEFAULT_IMAGE_PULL_CREDENTIALS_VERIFICATION_POLICY,
   type ImagePullCredentialsVerificationPolicy,

@@ -19,9 +19,8 @@
 //   EnsureImageExists error (reason FailedToCreateContainer = "Failed")
 // - pkg/kubelet/kubelet_pods.go getPullSecretsForPod — FailedToRetrieveImagePullSecret
 
+import { formatGoDuration, goQuote, truncateToMs } from "../go/index.ts";
 import type { KubeletEvent } from "../policy/index.ts";
-import { goQuote } from "../ref/index.ts";
-import { formatGoDuration, truncateToMs } from "./duration.ts";
 
 /** An event the kubelet records on the container's object reference (one type for the library). */
 export type { KubeletEvent } from "../policy/index.ts";

@@ -18,9 +18,8 @@
 //   upstream's exact control flow, including what happens when removals fail.
 
 import { KimgError } from "../errors.ts";
-import { aggregateMessage } from "../policy/field-error.ts";
+import { aggregateMessage, formatGoDurationNs } from "../go/index.ts";
 import type { KubeletEvent } from "../policy/index.ts";
-import { formatGoDurationNs } from "./duration.ts";
 
 /** The kubelet's event type (src/kubelet/events.ts), under the name the GC API uses. */
 export type GCEvent = KubeletEvent;

@@ -17,14 +17,6 @@ export {
   loadKubeletConfiguration,
 } from "./config.ts";
 export {
-  formatGoDuration,
-  formatGoDurationNs,
-  goTimeQuote,
-  parseGoDuration,
-  parseGoDurationNs,
-  truncateToMs,
-} from "./duration.ts";
-export {
   alreadyPresentEvent,
   BACK_OFF_PULL_IMAGE,
   backOffEvent,

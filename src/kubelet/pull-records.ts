@@ -23,9 +23,8 @@
 //   and testdata/pulled/* — ported in test/kubelet/pull-records.test.ts
 
 import { KimgError } from "../errors.ts";
-import { hasGoSurroundingSpace } from "../policy/field-error.ts";
+import { goQuote, hasGoSurroundingSpace } from "../go/index.ts";
 import {
-  goQuote,
   isFailure,
   referenceName,
   tryParseImageName,

@@ -39,8 +39,9 @@
 
 import { statfs } from "node:fs/promises";
 import { KimgError } from "../errors.ts";
-import { formatGoDurationNs, parseGoDurationNs } from "../kubelet/duration.ts";
+import { aggregateMessage, formatGoDurationNs, parseGoDurationNs } from "../go/index.ts";
 import {
+  decodePulledRecord,
   deleteUnusedImagesSteps,
   diskUsage,
   FREE_DISK_SPACE_FAILED,
@@ -54,10 +55,9 @@ import {
   type ImageGCResult,
   imageGCEnabled,
   imageGCSteps,
+  shouldPruneRecord,
   validateImageGCPolicy,
-} from "../kubelet/gc-plan.ts";
-import { decodePulledRecord, shouldPruneRecord } from "../kubelet/pull-records.ts";
-import { aggregateMessage } from "../policy/field-error.ts";
+} from "../kubelet/index.ts";
 import {
   type FsBlobStore,
   ImageGCStateFile,

@@ -8,6 +8,7 @@
 // repeatable), where the image back-off decides between a new pull and `BackOff`.
 // Pods sync in parallel; the image manager's puller bounds the pulls themselves.
 
+import { setTimeout as delay } from "node:timers/promises";
 import { defaultWaitingState, type WaitingState, waitingState } from "../kubelet/index.ts";
 import type { ImageManager } from "./image-manager.ts";
 import type { NodePod, PodContainer } from "./pods.ts";
@@ -41,15 +42,20 @@ export interface RunPodsOptions {
   readonly timeoutMs: number;
   /** The clock, ms. Default Date.now. */
   readonly now?: () => number;
-  /** Waits `ms` (a fake clock advances instead). Default: a timer. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits `ms`, or until `signal` aborts (then resolves early); a fake clock advances instead.
+   * Default: node:timers/promises, so no timer outlives the run.
+   */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Default POD_RESYNC_ON_ERROR_MS. */
   readonly resyncMs?: number;
   /** Called after each sync of a pod. */
   readonly onSync?: (status: PodImageStatus) => void;
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const NEVER = new AbortController().signal;
+const realSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => {});
 
 /**
  * Waiting reasons no resync of this pod can change by itself: `Never` with the image absent,
@@ -70,23 +76,43 @@ export async function runPods(opts: RunPodsOptions): Promise<PodImageStatus[]> {
   const deadline = now() + opts.timeoutMs;
   const resync = opts.resyncMs ?? POD_RESYNC_ON_ERROR_MS;
   const phases = new Map<NodePod, PodPhase>(opts.pods.map((p) => [p, "active"]));
-  return Promise.all(
-    opts.pods.map((pod) =>
-      runPod(pod, opts.manager, now, sleep, deadline, resync, opts.onSync, phases),
-    ),
-  );
+  // Resolved when no pod is active any more, so stuck pods waiting for a resync end at once
+  // instead of sleeping to the deadline (a run of several Never pods waited out --timeout).
+  const settled = new AbortController();
+  const run: PodRun = {
+    manager: opts.manager,
+    now,
+    sleep,
+    deadline,
+    resync,
+    phases,
+    settled: settled.signal,
+    wake: () => settled.abort(),
+  };
+  if (opts.onSync !== undefined) run.onSync = opts.onSync;
+  return Promise.all(opts.pods.map((pod) => runPod(pod, run)));
 }
 
-async function runPod(
-  pod: NodePod,
-  manager: ImageManager,
-  now: () => number,
-  sleep: (ms: number) => Promise<void>,
-  deadline: number,
-  resync: number,
-  onSync: ((s: PodImageStatus) => void) | undefined,
-  phases: Map<NodePod, PodPhase>,
-): Promise<PodImageStatus> {
+interface PodRun {
+  readonly manager: ImageManager;
+  readonly now: () => number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly deadline: number;
+  readonly resync: number;
+  onSync?: (s: PodImageStatus) => void;
+  readonly phases: Map<NodePod, PodPhase>;
+  /** Aborted when no pod is active any more. */
+  readonly settled: AbortSignal;
+  readonly wake: () => void;
+}
+
+function setPhase(run: PodRun, pod: NodePod, phase: PodPhase): void {
+  run.phases.set(pod, phase);
+  if ([...run.phases.values()].every((p) => p !== "active")) run.wake();
+}
+
+async function runPod(pod: NodePod, run: PodRun): Promise<PodImageStatus> {
+  const { manager, now, deadline, resync, phases } = run;
   const hasInit = pod.initContainers.length > 0;
   const initial = defaultWaitingState(hasInit);
   const state = new Map<PodContainer, { imageRef?: string; waiting?: WaitingState }>();
@@ -130,27 +156,30 @@ async function runPod(
       }
     }
     const s = snapshot();
-    onSync?.(s);
+    run.onSync?.(s);
     if (s.ready) {
-      phases.set(pod, "done");
+      setPhase(run, pod, "done");
       return s;
     }
     const stuck = s.containers.every(
       (c) => c.imageRef !== undefined || PERMANENT_WAITING_REASONS.has(c.waiting?.reason ?? ""),
     );
-    phases.set(pod, stuck ? "stuck" : "active");
-    if (stuck && [...phases.values()].every((p) => p !== "active")) {
-      phases.set(pod, "done");
+    setPhase(run, pod, stuck ? "stuck" : "active");
+    const allSettled = () => [...phases.values()].every((p) => p !== "active");
+    if (stuck && allSettled()) {
+      setPhase(run, pod, "done");
       return s;
     }
     const left = deadline - now();
     if (left <= 0) {
-      phases.set(pod, "done");
+      setPhase(run, pod, "done");
       return s;
     }
-    await sleep(Math.min(resync, left));
+    // A stuck pod also wakes when the last active pod settles, and syncs once more (that pod
+    // may have pulled its image); stuck again with nothing active, it ends above.
+    await run.sleep(Math.min(resync, left), stuck ? run.settled : NEVER);
     if (deadline - now() <= 0) {
-      phases.set(pod, "done");
+      setPhase(run, pod, "done");
       return snapshot();
     }
   }

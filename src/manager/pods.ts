@@ -15,12 +15,8 @@
 // Secrets and ServiceAccounts in the same input are collected for the image manager.
 
 import { createHash } from "node:crypto";
-import {
-  admitAlwaysPullImages,
-  defaultPullPolicy,
-  type FieldError,
-  validateContainer,
-} from "../policy/index.ts";
+import type { FieldError } from "../go/index.ts";
+import { admitAlwaysPullImages, defaultPullPolicy, validateContainer } from "../policy/index.ts";
 
 /** A container of a pod as the kubelet gets it (after defaulting and admission). */
 export interface PodContainer {

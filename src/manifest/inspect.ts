@@ -16,14 +16,12 @@
 // The write-back plan (which YAML node gets which `imagePullPolicy`) is kept with the report
 // for write-back.ts.
 
-import type { FieldError, Finding, PullPolicy } from "../policy/index.ts";
+import { type FieldError, fieldForbidden, fieldInvalid, fieldRequired } from "../go/index.ts";
+import type { Finding, PullPolicy } from "../policy/index.ts";
 import {
   admitAlwaysPullImages,
   describeKubeletAction,
   effectivePullPolicy,
-  fieldForbidden,
-  fieldInvalid,
-  fieldRequired,
   lintContainer,
   validateContainer,
 } from "../policy/index.ts";

@@ -5,7 +5,8 @@
 // `SkippedObject`s for kinds without a pod template. Field names are part of the CLI's JSON
 // contract; add fields, never rename them.
 
-import type { FieldError, Finding, KubeletActionDescription, PullPolicy } from "../policy/index.ts";
+import type { FieldError } from "../go/index.ts";
+import type { Finding, KubeletActionDescription, PullPolicy } from "../policy/index.ts";
 
 /** Where an object sits: its identity and its place in the input. */
 export interface ObjectLocation {

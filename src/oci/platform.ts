@@ -36,7 +36,8 @@
 //   LimitManifests, and adds the wanted platform and the platforms the index offers.
 
 import { KimgError } from "../errors.ts";
-import { goQuote, goToLower } from "../ref/index.ts";
+import { goQuote } from "../go/index.ts";
+import { goToLower } from "../ref/index.ts";
 import type { Descriptor } from "./descriptor.ts";
 import type { ImageIndex } from "./image-index.ts";
 

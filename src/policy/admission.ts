@@ -31,13 +31,13 @@
 // with `{ imageVolumes: true }`; it is off by default. The set of images compared on UPDATE
 // stays the containers' images either way.
 
-import { goQuote } from "../ref/index.ts";
 import {
   aggregateMessage,
   type FieldError,
   fieldNotSupported,
+  goQuote,
   renderBadValue,
-} from "./field-error.ts";
+} from "../go/index.ts";
 
 export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 

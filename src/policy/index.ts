@@ -15,16 +15,6 @@ export {
   validateAlwaysPullImages,
 } from "./admission.ts";
 export {
-  aggregateMessage,
-  type FieldError,
-  type FieldErrorType,
-  fieldForbidden,
-  fieldInvalid,
-  fieldNotSupported,
-  fieldRequired,
-  renderBadValue,
-} from "./field-error.ts";
-export {
   type Finding,
   type FindingCode,
   type FindingSeverity,

@@ -20,7 +20,8 @@
 // defaults to Always). An invalid image yields only `invalid-image`.
 
 import { KimgError } from "../errors.ts";
-import { goQuote, type ParseOptions, parseImageName } from "../ref/index.ts";
+import { goQuote } from "../go/index.ts";
+import { type ParseOptions, parseImageName } from "../ref/index.ts";
 import { effectivePullPolicy } from "./pull-policy.ts";
 
 export type FindingCode =

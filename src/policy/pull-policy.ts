@@ -25,9 +25,9 @@
 //   `…already present on machine and can be accessed by the pod`.
 
 import { KimgError } from "../errors.ts";
+import { goQuote } from "../go/index.ts";
 import {
   applyDefaultImageTag,
-  goQuote,
   isFailure,
   type ParseOptions,
   tryParseImageName,

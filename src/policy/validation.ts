@@ -31,10 +31,10 @@ import {
   fieldNotSupported,
   fieldRequired,
   hasGoSurroundingSpace,
-} from "./field-error.ts";
+} from "../go/index.ts";
 import { PULL_POLICIES } from "./pull-policy.ts";
 
-export type { FieldError, FieldErrorType } from "./field-error.ts";
+export type { FieldError, FieldErrorType } from "../go/index.ts";
 
 /** The container fields this module reads; values are unchecked input. */
 export interface ContainerLike {

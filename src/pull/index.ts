@@ -2,12 +2,6 @@
 // events and the kubelet's pull-policy rules. Orchestration over registry/ and store/.
 // Re-exports only.
 
-export {
-  type ImageInspection,
-  type InspectedContainerConfig,
-  type InspectedLayer,
-  inspectImage,
-} from "./inspect.ts";
 export { type PolicyPullResult, pullWithPolicy } from "./policy.ts";
 export {
   PROGRESS_BYTES,
@@ -17,7 +11,7 @@ export {
   type PullResult,
   progressThrottle,
 } from "./progress.ts";
-export { defaultPlatform, type PulledImage, type PullOptions, pull, pullName } from "./pull.ts";
+export { type PulledImage, type PullOptions, pull, pullName } from "./pull.ts";
 export {
   type CandidateCredential,
   type CredentialCandidates,

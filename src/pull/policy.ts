@@ -11,8 +11,14 @@ import {
   selectManifest,
 } from "../oci/index.ts";
 import { defaultPullPolicy, kubeletAction, type PullPolicy } from "../policy/index.ts";
-import { type ImageRecord, readBlobBounded, recordFor, storedManifests } from "../store/index.ts";
-import { type PulledImage, type PullOptions, pull, pullName, wantedPlatform } from "./pull.ts";
+import {
+  type ImageRecord,
+  readBlobBounded,
+  recordFor,
+  storedManifests,
+  wantedPlatform,
+} from "../store/index.ts";
+import { type PulledImage, type PullOptions, pull, pullName } from "./pull.ts";
 
 export type PolicyPullResult =
   | {

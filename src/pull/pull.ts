@@ -51,7 +51,7 @@ import {
   type RetryWait,
 } from "../registry/index.ts";
 import type { CredentialSource, FsBlobStore, ImagePlatform, Lease } from "../store/index.ts";
-import { normalizeImageName, writeBlob } from "../store/index.ts";
+import { normalizeImageName, wantedPlatform, writeBlob } from "../store/index.ts";
 import { type ProgressEvent, type PullResult, progressThrottle } from "./progress.ts";
 
 export interface PullOptions {
@@ -86,21 +86,6 @@ export type PulledImage = PullResult;
 
 const DEFAULT_JOBS = 3;
 const DEFAULT_BLOB_ATTEMPTS = 5;
-
-/** The host's platform from Node's process values (containerd DefaultSpec). */
-export function defaultPlatform(): Platform {
-  return hostPlatform({
-    os: fromNodePlatform(process.platform),
-    architecture: fromNodeArch(process.arch),
-  });
-}
-
-export function wantedPlatform(p: string | Platform | undefined): Platform {
-  if (p === undefined) return defaultPlatform();
-  // An OS-only (`linux`) or architecture-only (`arm64`) specifier takes the rest from the host,
-  // as containerd's platforms.Parse does (issue 10 item 14).
-  return typeof p === "string" ? parsePlatform(p, { host: defaultPlatform() }) : p;
-}
 
 function imagePlatform(p: Platform): ImagePlatform {
   return {

@@ -6,7 +6,6 @@ export * from "./digest.ts";
 export * from "./failure.ts";
 export * from "./familiar.ts";
 export { goToLower } from "./go-lower.ts";
-export { escapeControls, goQuote } from "./go-quote.ts";
 export * from "./kubernetes.ts";
 export * from "./normalize.ts";
 export * from "./parse.ts";

@@ -1,9 +1,9 @@
 // How Kubernetes reads an image string: pkg/util/parsers/parsers.go (ParseImageName) and the
 // kubelet's CRI image string (pkg/kubelet/images/image_manager.go applyDefaultImageTag). Pure.
 
+import { goQuote } from "../go/index.ts";
 import type { ParseOptions } from "./digest.ts";
 import { failure, isFailure, type RefFailure, raise } from "./failure.ts";
-import { goQuote } from "./go-quote.ts";
 import { DEFAULT_TAG, tryParseNormalizedNamed } from "./normalize.ts";
 import { referenceName } from "./reference.ts";
 

@@ -24,13 +24,8 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { errnoText, KimgError } from "../errors.ts";
-import {
-  goQuote,
-  parseNamed,
-  type Reference,
-  referenceName,
-  referenceString,
-} from "../ref/index.ts";
+import { goQuote } from "../go/index.ts";
+import { parseNamed, type Reference, referenceName, referenceString } from "../ref/index.ts";
 
 /** `pull-from-mirror` values (system_registries_v2.go MirrorAll, MirrorByDigestOnly, MirrorByTagOnly). */
 export type PullFromMirror = "all" | "digest-only" | "tag-only";

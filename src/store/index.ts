@@ -20,6 +20,7 @@ export {
   type ImageGCState,
   ImageGCStateFile,
 } from "./gc-state.ts";
+export { defaultPlatform, wantedPlatform } from "./host-platform.ts";
 export {
   type CredentialSource,
   type ImagePlatform,
@@ -32,6 +33,12 @@ export {
   type StoredManifest,
   storedManifests,
 } from "./image-db.ts";
+export {
+  type ImageInspection,
+  type InspectedContainerConfig,
+  type InspectedLayer,
+  inspectImage,
+} from "./inspect.ts";
 export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
 export type { Lease } from "./leases.ts";
 export {

@@ -5,8 +5,7 @@
 
 import { KimgError } from "../errors.ts";
 import { matchPlatform, parsePlatform } from "../oci/index.ts";
-import { defaultPlatform, inspectImage } from "../pull/index.ts";
-import type { FsBlobStore } from "../store/index.ts";
+import { defaultPlatform, type FsBlobStore, inspectImage } from "../store/index.ts";
 import {
   isUnpackableLayer,
   type LayerInput,

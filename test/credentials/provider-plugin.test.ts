@@ -23,9 +23,7 @@ import {
   type PluginProviderOptions,
 } from "../../src/credentials/index.ts";
 import {
-  goDurationString,
   parseCredentialProviderResponse,
-  parseGoDuration,
   schemelessUrlError,
 } from "../../src/credentials/provider-plugin.ts";
 import { isKimgError, type KimgError } from "../../src/errors.ts";
@@ -607,39 +605,28 @@ describe("config validation (config.go validateCredentialProviderConfig)", () =>
 });
 
 describe("Go helpers", () => {
-  it("time.ParseDuration", () => {
-    const ok: [string, number][] = [
-      ["0", 0],
-      ["5m", 300_000],
-      ["1h30m", 5_400_000],
-      ["1.5h", 5_400_000],
-      ["300ms", 300],
-      ["-90s", -90_000],
-      ["+1s", 1000],
-      ["1\u00b5s", 0.001],
-      [".5s", 500],
-      ["1.s", 1000],
-    ];
-    for (const [s, ms] of ok) assert.equal(parseGoDuration(s), ms, s);
-    const bad: [string, string][] = [
-      ["", 'time: invalid duration ""'],
-      ["x", 'time: invalid duration "x"'],
-      ["10", 'time: missing unit in duration "10"'],
-      ["1d", 'time: unknown unit "d" in duration "1d"'],
-      [".s", 'time: invalid duration ".s"'],
-    ];
-    for (const [s, msg] of bad) assert.throws(() => parseGoDuration(s), { message: msg });
-  });
-  it("time.Duration.String", () => {
-    const cases: [number, string][] = [
-      [0, "0s"],
-      [-90_000, "-1m30s"],
-      [3_600_000, "1h0m0s"],
-      [1500, "1.5s"],
-      [12.5, "12.5ms"],
-      [0.001, "1\u00b5s"],
-    ];
-    for (const [ms, s] of cases) assert.equal(goDurationString(ms), s);
+  it("durations are Go's, from src/go: the int64 maximum is accepted, fractions truncate to ns", () => {
+    // The old local float parser refused Go's maximum and kept 1.0000001ms as 1.0000001 ms.
+    const max = loadCredentialProviderConfig({
+      apiVersion: "kubelet.config.k8s.io/v1",
+      kind: "CredentialProviderConfig",
+      providers: [
+        {
+          name: "p",
+          apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+          matchImages: ["*.example.com"],
+          defaultCacheDuration: "2562047h47m16.854775807s",
+        },
+        {
+          name: "q",
+          apiVersion: "credentialprovider.kubelet.k8s.io/v1",
+          matchImages: ["*.example.com"],
+          defaultCacheDuration: "1.0000001ms",
+        },
+      ],
+    });
+    assert.equal(max.providers[0]?.defaultCacheDurationMs, 9_223_372_036_854.775);
+    assert.equal(max.providers[1]?.defaultCacheDurationMs, 1);
   });
   it("url.Parse errors for matchImages", () => {
     assert.equal(schemelessUrlError("*.example.com"), undefined);

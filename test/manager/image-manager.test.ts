@@ -380,6 +380,32 @@ describe("ImageManager against real registries", { timeout: 180_000 }, () => {
     }
   });
 
+  it("several pods stuck on Never end together, without sleeping to the deadline", async () => {
+    // The first stuck pod slept for its resync while the second was still syncing, and nothing
+    // woke it: `kimg run` with two Never pods waited out --timeout (issue 11). Here the sleep
+    // ends only when its signal aborts, so a pod that is never woken hangs the test.
+    const input = podsFromObjects([
+      { value: pod("default", "n1", `${pub.host}/library/absent:1`, "Never") },
+      { value: pod("default", "n2", `${pub.host}/library/absent:2`, "Never") },
+    ]);
+    const { manager } = await node(input);
+    const waits: number[] = [];
+    const statuses = await runPods({
+      manager,
+      pods: input.pods,
+      timeoutMs: 3_600_000,
+      sleep: (ms, signal) => {
+        waits.push(ms);
+        return new Promise((r) => signal.addEventListener("abort", () => r(), { once: true }));
+      },
+    });
+    assert.deepEqual(
+      statuses.map((s) => s.containers[0]?.waiting?.reason),
+      ["ErrImageNeverPull", "ErrImageNeverPull"],
+    );
+    assert.ok(waits.length <= 1, `waits: ${waits}`);
+  });
+
   it("ImagePullBackOff's waiting message carries the previous error", async () => {
     let t = 1_000_000;
     const missing = `${pub.host}/library/nope:2`;

@@ -1,18 +1,18 @@
-// Tests for src/policy/validation.ts and the Go rendering in src/policy/field-error.ts.
+// Tests for src/policy/validation.ts and the Go rendering in src/go/field-error.ts.
 // Messages follow field.Error.Error() (apimachinery pkg/util/validation/field/errors.go) and the
 // checks of pkg/apis/core/validation/validation.go (kubelet.md §3).
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   aggregateMessage,
-  type ContainerLike,
   fieldForbidden,
   fieldInvalid,
   fieldNotSupported,
   fieldRequired,
   renderBadValue,
-  validateContainer,
-} from "../../src/policy/index.ts";
+} from "../../src/go/index.ts";
+import { type ContainerLike, validateContainer } from "../../src/policy/index.ts";
 
 const P = "spec.containers[0]";
 

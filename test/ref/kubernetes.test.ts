@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applyDefaultImageTag, goQuote, parseImageName } from "../../src/ref/index.ts";
+import { goQuote } from "../../src/go/index.ts";
+import { applyDefaultImageTag, parseImageName } from "../../src/ref/index.ts";
 import { assertKimgError, short } from "./helpers.ts";
 import { APPLY_DEFAULT_IMAGE_TAG, PARSE_IMAGE_NAME, SHA384_HEX, SHA512_HEX } from "./vectors.ts";
 

@@ -12,7 +12,7 @@ import {
   parseGoDuration,
   parseGoDurationNs,
   truncateToMs,
-} from "../../src/kubelet/index.ts";
+} from "../../src/go/index.ts";
 
 const Nanosecond = 1n;
 const Microsecond = 1000n * Nanosecond;
@@ -273,6 +273,9 @@ describe("parseGoDuration (milliseconds)", () => {
     ["1us", 0.001],
     ["-1.5s", -1500],
     ["0", 0],
+    // Issue 11: the credential-provider copy's float arithmetic gave 1.0000001 and refused the max.
+    ["1.0000001ms", 1],
+    ["2562047h47m16.854775807s", 9_223_372_036_854.775],
   ];
   for (const [text, ms] of cases)
     it(`${text} → ${ms}`, () => assert.equal(parseGoDuration(text), ms));

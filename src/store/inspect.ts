@@ -1,7 +1,6 @@
 // inspectImage(): everything the local store knows about one image, without the network —
-// `docker image inspect` for kimg's store. Here (orchestration) rather than in store/ because
-// it parses manifests and configs (oci/), which store/ may not import; the record lookup, the
-// layer sharing and the bounded blob reads are store/usage.ts's.
+// `docker image inspect` for kimg's store. It parses manifests and configs with the pure oci/
+// model; the record lookup, the layer sharing and the bounded blob reads are usage.ts's.
 //
 // Reads the record's manifest (and index) and config from the store, verified against their
 // digests while read and capped at MAX_MANIFEST_BYTES / MAX_CONFIG_BYTES as a pull caps them,
@@ -23,16 +22,9 @@ import {
   parseImageConfig,
   parseManifestOrIndex,
 } from "../oci/index.ts";
-import {
-  type CredentialSource,
-  type FsBlobStore,
-  findImageRecords,
-  type ImageRecord,
-  readBlobBounded,
-  recordFor,
-  sharedBlobs,
-  storedManifests,
-} from "../store/index.ts";
+import type { FsBlobStore } from "./fs-blob-store.ts";
+import { type CredentialSource, type ImageRecord, recordFor, storedManifests } from "./image-db.ts";
+import { findImageRecords, readBlobBounded, sharedBlobs } from "./usage.ts";
 
 export interface InspectedLayer {
   readonly digest: string;

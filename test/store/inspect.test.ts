@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { isKimgError } from "../../src/errors.ts";
-import { inspectImage } from "../../src/pull/index.ts";
-import { FsBlobStore, writeBlob } from "../../src/store/index.ts";
+import { FsBlobStore, inspectImage, writeBlob } from "../../src/store/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, blobPath, buildImage, MediaType } from "../helpers/images.ts";
 

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { escapeControls, goQuote } from "../../src/ref/index.ts";
+import { escapeControls, goQuote } from "../../src/go/index.ts";
 
 describe("goQuote", () => {
   // fmt.Sprintf("%q", s) in Go 1.26

@@ -10,15 +10,16 @@
 //   Required/Invalid/NotSupported/Forbidden constructors, ErrorType.String()
 // - kubernetes/apimachinery pkg/util/errors/errors.go — aggregate.Error() (dedup, "[a, b]")
 // - Go strings.TrimSpace / unicode.IsSpace
-// Go's %q (strconv.Quote) comes from src/ref (goQuote).
+// Go's %q (strconv.Quote) is quote.ts (goQuote).
 
-import { goQuote } from "../ref/index.ts";
+import { goQuote } from "./quote.ts";
 
 /** The field error types this package produces (upstream has more, e.g. FieldValueTooLong). */
 export type FieldErrorType =
   | "FieldValueRequired"
   | "FieldValueInvalid"
   | "FieldValueNotSupported"
+  | "FieldValueDuplicate"
   | "FieldValueForbidden";
 
 export interface FieldError {
@@ -37,13 +38,14 @@ const TYPE_TEXT: Readonly<Record<FieldErrorType, string>> = {
   FieldValueRequired: "Required value",
   FieldValueInvalid: "Invalid value",
   FieldValueNotSupported: "Unsupported value",
+  FieldValueDuplicate: "Duplicate value",
   FieldValueForbidden: "Forbidden",
 };
 
 function render(type: FieldErrorType, field: string, detail: string, badValue?: unknown): string {
   let body = TYPE_TEXT[type];
   // Required and Forbidden never print the value; Invalid and NotSupported always do.
-  if (type === "FieldValueInvalid" || type === "FieldValueNotSupported") {
+  if (type !== "FieldValueRequired" && type !== "FieldValueForbidden") {
     body += `: ${renderBadValue(badValue)}`;
   }
   if (detail !== "") body += `: ${detail}`;
@@ -88,6 +90,29 @@ export function fieldNotSupported(
   };
 }
 
+/** field.Duplicate(path, value). */
+export function fieldDuplicate(field: string, badValue: unknown): FieldError {
+  return {
+    type: "FieldValueDuplicate",
+    field,
+    badValue,
+    detail: "",
+    message: render("FieldValueDuplicate", field, "", badValue),
+  };
+}
+
+/**
+ * A bad value that Go prints through its `String()` method (ErrorBody's `fmt.Stringer` case),
+ * e.g. a time.Duration (`1m0s`) or a value Go prints with `%#v` (`[]string{"a", "b"}`): the
+ * text is printed as given, unquoted.
+ */
+export class GoStringer {
+  constructor(readonly text: string) {}
+}
+export function goStringer(text: string): GoStringer {
+  return new GoStringer(text);
+}
+
 /** field.Forbidden(path, detail). */
 export function fieldForbidden(field: string, detail: string): FieldError {
   return {
@@ -106,6 +131,7 @@ export function fieldForbidden(field: string, detail: string): FieldError {
  * Go's %v of a float64 (shortest %g).
  */
 export function renderBadValue(value: unknown): string {
+  if (value instanceof GoStringer) return value.text;
   switch (typeof value) {
     case "string":
       return goQuote(value);
