@@ -67,7 +67,23 @@ export type ErrorCode =
   // the kubelet's image manager (src/manager/)
   | "PULL_QPS_EXCEEDED"; // registryPullQPS throttle: "pull QPS exceeded" (pkg/kubelet/images/helpers.go)
 
+/**
+ * What a registry answered, kept as data on the error (its message flattens it): the request,
+ * the status and the body's `errors[]` (distribution-spec "Error Codes": code and message as
+ * sent, each message capped at 500 characters). Never holds a credential: requests carry them
+ * in headers, which are not kept.
+ */
+export interface RegistryErrorInfo {
+  readonly status: number;
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly errors: readonly { readonly code: string; readonly message: string }[];
+}
+
 export interface KimgErrorOptions extends ErrorOptions {
+  /** The registry's answer when a registry request failed with an error status. */
+  readonly registry?: RegistryErrorInfo | undefined;
   /**
    * Text kept out of the message because it may hold a secret: what a credential helper or
    * provider plugin printed when it failed. Front ends show it only when asked (`--debug`),
@@ -80,10 +96,12 @@ export class KimgError extends Error {
   override readonly name = "KimgError";
   readonly code: ErrorCode;
   readonly withheld?: { readonly from: string; readonly text: string };
+  readonly registry?: RegistryErrorInfo;
   constructor(code: ErrorCode, message: string, options?: KimgErrorOptions) {
     super(message, options);
     this.code = code;
     if (options?.withheld !== undefined) this.withheld = options.withheld;
+    if (options?.registry !== undefined) this.registry = options.registry;
   }
 }
 

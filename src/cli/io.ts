@@ -1,5 +1,7 @@
 // What a command needs from the process, passed in so tests can run commands in memory.
 
+import type { ErrorCode } from "../core.ts";
+
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
@@ -46,45 +48,63 @@ export function colorWanted(stream: { isTTY?: boolean }, env = process.env): boo
   return stream.isTTY === true && env.TERM !== "dumb";
 }
 
-/** The exit code for a KimgError's code (see EXIT); unknown codes are INVALID. */
-export function exitCodeFor(code: string | undefined): number {
-  switch (code) {
-    case "INPUT_INVALID":
-    case "INPUT_UNREADABLE":
-    case "REGISTRIES_CONF_INVALID":
-    case "CREDENTIALS_INVALID": // a pull secret, config.json or auth.json that cannot be read
-    case "INVALID_PLATFORM": // --platform as typed (issue 10 item 15)
-    case "STORE_NOT_FOUND": // --store or $KIMG_STORE names no store (issue 10 item 4)
-      return EXIT.UNREADABLE;
-    case "MANIFEST_UNKNOWN":
-    case "BLOB_UNKNOWN":
-    case "BLOB_NOT_FOUND":
-    case "PLATFORM_NOT_FOUND":
-    case "IMAGE_NOT_FOUND":
-    case "ERR_IMAGE_NEVER_PULL":
-      return EXIT.NOT_FOUND;
-    case "REGISTRY_UNAUTHORIZED":
-    case "REGISTRY_DENIED":
-    case "REGISTRY_BLOCKED":
-      return EXIT.UNAUTHORIZED;
-    case "REGISTRY_UNAVAILABLE":
-    case "RATE_LIMITED":
-    case "PULL_QPS_EXCEEDED":
-    case "REGISTRY_ERROR":
-      return EXIT.NETWORK;
-    case "DIGEST_MISMATCH":
-    case "SIZE_MISMATCH":
-    case "INVALID_MANIFEST":
-    case "INVALID_CONFIG":
-    case "MANIFEST_TOO_LARGE":
-    case "LAYER_COUNT_MISMATCH":
-    case "UNSUPPORTED_MEDIA_TYPE":
-    case "UNSAFE_PATH":
-    case "UNPACK_LIMIT":
-    case "LAYER_INVALID":
-    case "STORE_CORRUPT":
-      return EXIT.VERIFY;
-    default:
-      return EXIT.INVALID;
-  }
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The exit code of each error code (see EXIT). A Record, not a switch with a default: a new
+ * ErrorCode does not compile until it is given its exit code here.
+ */
+export const EXIT_CODE_OF: Readonly<Record<ErrorCode, ExitCode>> = {
+  REFERENCE_INVALID_FORMAT: EXIT.INVALID,
+  TAG_INVALID_FORMAT: EXIT.INVALID,
+  DIGEST_INVALID_FORMAT: EXIT.INVALID,
+  NAME_CONTAINS_UPPERCASE: EXIT.INVALID,
+  NAME_EMPTY: EXIT.INVALID,
+  NAME_TOO_LONG: EXIT.INVALID,
+  NAME_NOT_CANONICAL: EXIT.INVALID,
+  NAME_IS_IDENTIFIER: EXIT.INVALID,
+  REPOSITORY_NOT_LOWERCASE: EXIT.INVALID,
+  DIGEST_CHECKSUM_FORMAT: EXIT.INVALID,
+  DIGEST_CHECKSUM_LENGTH: EXIT.INVALID,
+  DIGEST_UNSUPPORTED: EXIT.INVALID,
+  BAD_PATTERN: EXIT.INVALID,
+  INPUT_UNREADABLE: EXIT.UNREADABLE,
+  INPUT_INVALID: EXIT.UNREADABLE,
+  INVALID_MANIFEST: EXIT.VERIFY,
+  INVALID_CONFIG: EXIT.VERIFY,
+  UNSUPPORTED_MEDIA_TYPE: EXIT.VERIFY,
+  MANIFEST_TOO_LARGE: EXIT.VERIFY,
+  INVALID_PLATFORM: EXIT.UNREADABLE,
+  PLATFORM_NOT_FOUND: EXIT.NOT_FOUND,
+  LAYER_COUNT_MISMATCH: EXIT.VERIFY,
+  UNSAFE_PATH: EXIT.VERIFY,
+  DIGEST_MISMATCH: EXIT.VERIFY,
+  SIZE_MISMATCH: EXIT.VERIFY,
+  BLOB_NOT_FOUND: EXIT.NOT_FOUND,
+  STORE_NOT_FOUND: EXIT.UNREADABLE,
+  STORE_CORRUPT: EXIT.VERIFY,
+  STORE_VERSION_UNSUPPORTED: EXIT.INVALID,
+  WRITER_CLOSED: EXIT.INTERNAL,
+  ABORTED: EXIT.INVALID,
+  REGISTRY_UNAUTHORIZED: EXIT.UNAUTHORIZED,
+  REGISTRY_DENIED: EXIT.UNAUTHORIZED,
+  MANIFEST_UNKNOWN: EXIT.NOT_FOUND,
+  BLOB_UNKNOWN: EXIT.NOT_FOUND,
+  REGISTRY_UNAVAILABLE: EXIT.NETWORK,
+  RATE_LIMITED: EXIT.NETWORK,
+  REGISTRY_ERROR: EXIT.NETWORK,
+  REGISTRIES_CONF_INVALID: EXIT.UNREADABLE,
+  REGISTRY_BLOCKED: EXIT.UNAUTHORIZED,
+  CREDENTIALS_INVALID: EXIT.UNREADABLE,
+  CREDENTIAL_HELPER_FAILED: EXIT.INVALID,
+  ERR_IMAGE_NEVER_PULL: EXIT.NOT_FOUND,
+  IMAGE_NOT_FOUND: EXIT.NOT_FOUND,
+  UNPACK_LIMIT: EXIT.VERIFY,
+  LAYER_INVALID: EXIT.VERIFY,
+  PULL_QPS_EXCEEDED: EXIT.NETWORK,
+};
+
+/** The exit code for a KimgError's code; a code kimg does not know is a bug (INTERNAL). */
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return EXIT_CODE_OF[code] ?? EXIT.INTERNAL;
 }

@@ -3,6 +3,7 @@
 
 import { homedir } from "node:os";
 import { Command, CommanderError, Option } from "commander";
+import type { ErrorCode } from "../core.ts";
 import { type CliIO, colorWanted, EXIT, exitCodeFor } from "./io.ts";
 
 const VERSION = "0.1.0";
@@ -31,7 +32,8 @@ async function oneLine(message: string): Promise<string> {
 /** Prints an error the way every command does: one line, no stack unless --debug. */
 async function report(err: unknown, debug: boolean, io: CliIO): Promise<number> {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.UNREADABLE;
-  const e = err as { name?: string; code?: string; message?: string; stack?: string };
+  // Checked by name, not instanceof: main.ts does not load the library until a command runs.
+  const e = err as { name?: string; code?: ErrorCode; message?: string; stack?: string };
   if (e?.name === "KimgError") {
     io.stderr.write(`kimg: ${await oneLine(e.message ?? "")}\n`);
     if (debug) {
@@ -44,7 +46,7 @@ async function report(err: unknown, debug: boolean, io: CliIO): Promise<number> 
       }
     }
     if (debug && e.stack) io.stderr.write(`${e.stack}\n`);
-    return exitCodeFor(e.code);
+    return e.code === undefined ? EXIT.INTERNAL : exitCodeFor(e.code);
   }
   io.stderr.write(
     `kimg: internal error: ${await oneLine(e?.message ?? String(err))}${debug ? "" : " (run with --debug for details)"}\n`,

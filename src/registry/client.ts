@@ -29,7 +29,7 @@
 
 import { createHash } from "node:crypto";
 import { pipeline, Readable, Transform } from "node:stream";
-import { KimgError } from "../errors.ts";
+import { type ErrorCode, KimgError, type RegistryErrorInfo } from "../errors.ts";
 import {
   type Descriptor,
   type Digest,
@@ -644,23 +644,29 @@ export class RegistryClient {
     );
     const detail = `${hint}${server.length > 0 ? `${server.map((e) => e.text).join("; ")} ` : ""}`;
     const code0 = server[0]?.code;
+    const registry: RegistryErrorInfo = {
+      status,
+      method,
+      host: url.host,
+      path: url.pathname,
+      errors: server.map(({ code, message }) => ({ code, message })),
+    };
+    const err = (code: ErrorCode, message: string) => new KimgError(code, message, { registry });
     if (status === 401 || status === 403) {
-      return new KimgError(
+      return err(
         status === 401 ? "REGISTRY_UNAUTHORIZED" : "REGISTRY_DENIED",
         `${DENIED_PREFIX}${detail}${req}`,
       );
     }
     if (status === 404) {
       if (what === "blob" || code0 === "BLOB_UNKNOWN") {
-        return new KimgError("BLOB_UNKNOWN", `blob unknown: ${detail}${req}`);
+        return err("BLOB_UNKNOWN", `blob unknown: ${detail}${req}`);
       }
-      return new KimgError("MANIFEST_UNKNOWN", `manifest unknown: ${detail}${req}`);
+      return err("MANIFEST_UNKNOWN", `manifest unknown: ${detail}${req}`);
     }
-    if (status === 429) return new KimgError("RATE_LIMITED", `toomanyrequests: ${detail}${req}`);
-    if (status >= 500) {
-      return new KimgError("REGISTRY_UNAVAILABLE", `registry unavailable: ${detail}${req}`);
-    }
-    return new KimgError("REGISTRY_ERROR", `unexpected status from registry: ${detail}${req}`);
+    if (status === 429) return err("RATE_LIMITED", `toomanyrequests: ${detail}${req}`);
+    if (status >= 500) return err("REGISTRY_UNAVAILABLE", `registry unavailable: ${detail}${req}`);
+    return err("REGISTRY_ERROR", `unexpected status from registry: ${detail}${req}`);
   }
 }
 
@@ -681,7 +687,7 @@ function tooLarge(n: number): KimgError {
 }
 
 /** `{"errors":[{code,message}]}` → `code: message` texts (distribution-spec "Error Codes"). */
-function serverErrors(body: Buffer | undefined): { code: string; text: string }[] {
+function serverErrors(body: Buffer | undefined): { code: string; message: string; text: string }[] {
   if (body === undefined || body.length === 0) return [];
   try {
     const o = JSON.parse(body.toString("utf8")) as { errors?: unknown };
@@ -692,7 +698,7 @@ function serverErrors(body: Buffer | undefined): { code: string; text: string }[
       const code = typeof r.code === "string" ? r.code : "";
       const msg = typeof r.message === "string" ? r.message : "";
       const text = [code.toLowerCase(), msg].filter((s) => s !== "").join(": ");
-      return text === "" ? [] : [{ code, text: text.slice(0, 500) }];
+      return text === "" ? [] : [{ code, message: msg.slice(0, 500), text: text.slice(0, 500) }];
     });
   } catch {
     return [];

@@ -2,6 +2,7 @@
 // bodies, the security headers every response carries, and the HTTP status of each error code.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ErrorCode } from "../core.ts";
 
 /**
  * The page's Content-Security-Policy: everything from this server only, no inline script or
@@ -31,57 +32,63 @@ export class HttpError extends Error {
   }
 }
 
-/** HTTP status for a KimgError code (design: 400 input, 404 not found, 401/403, 502 registry). */
-export function statusForCode(code: string): number {
-  switch (code) {
-    case "INPUT_INVALID":
-    case "INPUT_UNREADABLE":
-    case "INVALID_PLATFORM":
-    case "BAD_PATTERN":
-    case "REFERENCE_INVALID_FORMAT":
-    case "TAG_INVALID_FORMAT":
-    case "DIGEST_INVALID_FORMAT":
-    case "NAME_CONTAINS_UPPERCASE":
-    case "NAME_EMPTY":
-    case "NAME_TOO_LONG":
-    case "NAME_NOT_CANONICAL":
-    case "NAME_IS_IDENTIFIER":
-    case "REPOSITORY_NOT_LOWERCASE":
-    case "DIGEST_CHECKSUM_FORMAT":
-    case "DIGEST_CHECKSUM_LENGTH":
-    case "DIGEST_UNSUPPORTED":
-    case "CREDENTIALS_INVALID":
-    case "REGISTRIES_CONF_INVALID":
-    case "STORE_NOT_FOUND":
-      return 400;
-    case "REGISTRY_UNAUTHORIZED":
-      return 401;
-    case "REGISTRY_DENIED":
-    case "REGISTRY_BLOCKED":
-    case "FORBIDDEN":
-      return 403;
-    case "NOT_FOUND":
-    case "IMAGE_NOT_FOUND":
-    case "MANIFEST_UNKNOWN":
-    case "BLOB_UNKNOWN":
-    case "BLOB_NOT_FOUND":
-    case "PLATFORM_NOT_FOUND":
-    case "ERR_IMAGE_NEVER_PULL":
-      return 404;
-    case "METHOD_NOT_ALLOWED":
-      return 405;
-    case "PAYLOAD_TOO_LARGE":
-      return 413;
-    case "UNSUPPORTED_MEDIA_TYPE_REQUEST":
-      return 415;
-    case "REGISTRY_UNAVAILABLE":
-    case "RATE_LIMITED":
-    case "REGISTRY_ERROR":
-    case "PULL_QPS_EXCEEDED":
-      return 502;
-    default:
-      return 500;
-  }
+/**
+ * The HTTP status of each KimgError code: 400 input, 401/403 access, 404 absent, 502 when a
+ * registry (or a credential helper) failed or sent content that fails verification, 500 for
+ * our own store or a bug. A Record, so a new ErrorCode does not compile until it has a status.
+ */
+export const HTTP_STATUS_OF: Readonly<Record<ErrorCode, number>> = {
+  REFERENCE_INVALID_FORMAT: 400,
+  TAG_INVALID_FORMAT: 400,
+  DIGEST_INVALID_FORMAT: 400,
+  NAME_CONTAINS_UPPERCASE: 400,
+  NAME_EMPTY: 400,
+  NAME_TOO_LONG: 400,
+  NAME_NOT_CANONICAL: 400,
+  NAME_IS_IDENTIFIER: 400,
+  REPOSITORY_NOT_LOWERCASE: 400,
+  DIGEST_CHECKSUM_FORMAT: 400,
+  DIGEST_CHECKSUM_LENGTH: 400,
+  DIGEST_UNSUPPORTED: 400,
+  BAD_PATTERN: 400,
+  INPUT_UNREADABLE: 400,
+  INPUT_INVALID: 400,
+  INVALID_MANIFEST: 502,
+  INVALID_CONFIG: 502,
+  UNSUPPORTED_MEDIA_TYPE: 502,
+  MANIFEST_TOO_LARGE: 502,
+  INVALID_PLATFORM: 400,
+  PLATFORM_NOT_FOUND: 404,
+  LAYER_COUNT_MISMATCH: 502,
+  UNSAFE_PATH: 502,
+  DIGEST_MISMATCH: 502,
+  SIZE_MISMATCH: 502,
+  BLOB_NOT_FOUND: 404,
+  STORE_NOT_FOUND: 400,
+  STORE_CORRUPT: 500,
+  STORE_VERSION_UNSUPPORTED: 500,
+  WRITER_CLOSED: 500,
+  ABORTED: 500,
+  REGISTRY_UNAUTHORIZED: 401,
+  REGISTRY_DENIED: 403,
+  MANIFEST_UNKNOWN: 404,
+  BLOB_UNKNOWN: 404,
+  REGISTRY_UNAVAILABLE: 502,
+  RATE_LIMITED: 502,
+  REGISTRY_ERROR: 502,
+  REGISTRIES_CONF_INVALID: 400,
+  REGISTRY_BLOCKED: 403,
+  CREDENTIALS_INVALID: 400,
+  CREDENTIAL_HELPER_FAILED: 502,
+  ERR_IMAGE_NEVER_PULL: 404,
+  IMAGE_NOT_FOUND: 404,
+  UNPACK_LIMIT: 422,
+  LAYER_INVALID: 502,
+  PULL_QPS_EXCEEDED: 502,
+};
+
+export function statusForCode(code: ErrorCode): number {
+  return HTTP_STATUS_OF[code] ?? 500;
 }
 
 /** JSON.stringify that prints bigints (YAML integers beyond 2^53) as strings. */

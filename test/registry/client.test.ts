@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { isKimgError } from "../../src/errors.ts";
+import { isKimgError, type KimgError } from "../../src/errors.ts";
 import { parseDigest, parseManifestOrIndex, selectManifest } from "../../src/oci/index.ts";
 import { parseNormalizedNamed } from "../../src/ref/index.ts";
 import type { Credential } from "../../src/registry/auth.ts";
@@ -142,6 +142,14 @@ describe("RegistryClient, anonymous Distribution registry", { timeout: 120_000 }
       assert.ok(isKimgError(e, "MANIFEST_UNKNOWN"));
       assert.match(e.message, /^manifest unknown: manifest_unknown: manifest unknown \(GET /);
       assert.ok(e.message.includes(`GET ${reg.host}/v2/no/such/manifests/v1: 404 Not Found`));
+      // The registry's errors[] stays data on the error, not only text in its message.
+      assert.deepEqual((e as KimgError).registry, {
+        status: 404,
+        method: "GET",
+        host: reg.host,
+        path: "/v2/no/such/manifests/v1",
+        errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }],
+      });
       return true;
     });
     await assert.rejects(
