@@ -27,9 +27,6 @@ import {
   configPlatform,
   type Descriptor,
   formatPlatform,
-  fromNodeArch,
-  fromNodePlatform,
-  hostPlatform,
   type ImageManifest,
   isIndexMediaType,
   MAX_CONFIG_BYTES,
@@ -37,7 +34,6 @@ import {
   type Platform,
   parseImageConfig,
   parseManifestOrIndex,
-  parsePlatform,
   selectManifest,
 } from "../oci/index.ts";
 import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
