@@ -38,10 +38,10 @@ export interface AuthFilePath {
 }
 
 export interface AuthPathOptions {
-  env?: NodeJS.ProcessEnv;
-  home?: string;
+  env?: NodeJS.ProcessEnv | undefined;
+  home?: string | undefined;
   /** For `/run/containers/<uid>/auth.json`; default process.getuid(). */
-  uid?: number;
+  uid?: number | undefined;
 }
 
 /** config.go `getAuthFilePaths` (+ REGISTRY_AUTH_FILE as containers/common passes it). */
@@ -193,8 +193,8 @@ export async function findCredentialsInFile(
 
 export interface AuthJsonSourceOptions extends AuthPathOptions {
   /** Explicit files instead of authFilePaths(). */
-  paths?: AuthFilePath[];
-  helper?: HelperOptions;
+  paths?: AuthFilePath[] | undefined;
+  helper?: HelperOptions | undefined;
 }
 
 /** containers/image `GetCredentials` over the auth files: the first file with an answer wins. */

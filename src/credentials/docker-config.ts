@@ -175,10 +175,10 @@ export async function dockerConfigLookup(
 
 export interface DockerConfigSourceOptions {
   /** The config.json to read; default from DOCKER_CONFIG / home. */
-  path?: string;
-  env?: NodeJS.ProcessEnv;
-  home?: string;
-  helper?: HelperOptions;
+  path?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  home?: string | undefined;
+  helper?: HelperOptions | undefined;
 }
 
 /** Reads `path` once (missing file = no credentials), then looks hosts up as docker does. */

@@ -27,10 +27,10 @@ const OUTPUT_MAX = 1024 * 1024;
 
 export interface HelperOptions {
   /** ms; default 30 000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Environment of the helper (PATH finds it); default process.env. */
-  env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 interface RunResult {

@@ -16,6 +16,7 @@ export {
   repoHost,
 } from "./credential.ts";
 export * from "./credential-hash.ts";
+export * from "./default-sources.ts";
 export * from "./docker-config.ts";
 export * from "./helper.ts";
 export * from "./keyring.ts";

@@ -32,17 +32,17 @@ const MAX_FILE = 10 * 1024 * 1024;
 
 export interface NodeDockerConfigOptions {
   /** The kubelet root dir (`--root-dir`, default /var/lib/kubelet upstream); default "". */
-  rootDir?: string;
+  rootDir?: string | undefined;
   /** The kubelet's working directory; default process.cwd(). */
-  cwd?: string;
+  cwd?: string | undefined;
   /** `$HOME` (Go os.UserHomeDir); default process.env.HOME ?? "". */
-  home?: string;
+  home?: string | undefined;
   /** Clock in ms; default Date.now. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Cache lifetime; default 5 minutes. */
-  lifetimeMs?: number;
+  lifetimeMs?: number | undefined;
   /** Told about node files that exist but were skipped (unreadable or invalid). */
-  onError?: (error: KimgError) => void;
+  onError?: ((error: KimgError) => void) | undefined;
 }
 
 export interface NodeDockerConfig {

@@ -644,11 +644,11 @@ export interface ExecPluginOptions {
   binDir: string;
   name: string;
   apiVersion: string;
-  args?: readonly string[];
-  env?: readonly ExecEnvVar[];
+  args?: readonly string[] | undefined;
+  env?: readonly ExecEnvVar[] | undefined;
   /** The kubelet's environment (os.Environ); default process.env. */
-  baseEnv?: NodeJS.ProcessEnv;
-  timeoutMs?: number;
+  baseEnv?: NodeJS.ProcessEnv | undefined;
+  timeoutMs?: number | undefined;
 }
 
 /** plugin.go `execPlugin.ExecPlugin`: run the plugin for `image`, return its decoded response. */
@@ -764,13 +764,13 @@ export interface PluginProviderOptions {
   /** `--image-credential-provider-bin-dir`. */
   binDir: string;
   /** Clock in ms; default Date.now. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Exec timeout; default 1 minute. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The kubelet's environment; default process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   /** A plugin failure (the provider then contributes nothing), or a disabled provider. */
-  onError?: (error: KimgError, provider: string) => void;
+  onError?: ((error: KimgError, provider: string) => void) | undefined;
 }
 
 interface CacheEntry {

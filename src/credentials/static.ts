@@ -24,8 +24,8 @@ export function parseCreds(creds: string, source = "--creds"): AuthCredential {
 
 export interface StaticSourceOptions {
   /** Only for this registry host (as in references: `docker.io`, `localhost:5000`). */
-  host?: string;
-  source?: string;
+  host?: string | undefined;
+  source?: string | undefined;
 }
 
 /** A source answering `creds` (a `user:pass` string or a credential) for every repo. */

@@ -47,7 +47,7 @@ export interface ExportOptions {
   /** A directory for oci-layout (must not exist or be empty), a file for the archives. */
   readonly output: string;
   /** Which stored platform; default the one last pulled. */
-  readonly platform?: string;
+  readonly platform?: string | undefined;
 }
 
 export interface ExportReport {

@@ -480,11 +480,20 @@ function setDefaults(d: Decoded, ensureSecretPulledImages: boolean): Defaulted {
   };
 }
 
-/** ValidateKubeletConfiguration, image fields, in upstream order. */
-function validate(kc: Defaulted, ensureSecretPulledImages: boolean): string[] {
+/**
+ * ValidateKubeletConfiguration's image GC rules, in upstream order
+ * (pkg/kubelet/apis/config/validation/validation.go), with its exact texts. Shared by the
+ * configuration file and `kimg gc`'s flags, so both say the same thing.
+ */
+export function validateImageGCSettings(s: {
+  readonly highThresholdPercent: number;
+  readonly lowThresholdPercent: number;
+  readonly minAgeNs: bigint;
+  readonly maxAgeNs: bigint;
+}): string[] {
   const errs: string[] = [];
-  const high = kc.imageGCHighThresholdPercent;
-  const low = kc.imageGCLowThresholdPercent;
+  const high = s.highThresholdPercent;
+  const low = s.lowThresholdPercent;
   if (high < 0 || high > 100) {
     errs.push(
       `invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) ${high} must be between 0 and 100, inclusive`,
@@ -501,16 +510,28 @@ function validate(kc: Defaulted, ensureSecretPulledImages: boolean): string[] {
     );
   }
   // (The ImageMaximumGCAge gate check cannot fire: the gate is GA and locked on in 1.35.)
-  const maxAge = kc.imageMaximumGCAgeNs;
-  const minAge = kc.imageMinimumGCAgeNs;
-  if (maxAge < 0n) {
-    errs.push(`invalid configuration: imageMaximumGCAge ${goDur(maxAge)} must not be negative`);
+  if (s.maxAgeNs < 0n) {
+    errs.push(`invalid configuration: imageMaximumGCAge ${goDur(s.maxAgeNs)} must not be negative`);
   }
-  if (maxAge > 0n && maxAge <= minAge) {
+  if (s.maxAgeNs > 0n && s.maxAgeNs <= s.minAgeNs) {
     errs.push(
-      `invalid configuration: imageMaximumGCAge ${goDur(maxAge)} must be greater than imageMinimumGCAge ${goDur(minAge)}`,
+      `invalid configuration: imageMaximumGCAge ${goDur(s.maxAgeNs)} must be greater than imageMinimumGCAge ${goDur(s.minAgeNs)}`,
     );
   }
+  return errs;
+}
+
+/** ValidateKubeletConfiguration, image fields, in upstream order. */
+function validate(kc: Defaulted, ensureSecretPulledImages: boolean): string[] {
+  const errs: string[] = [];
+  errs.push(
+    ...validateImageGCSettings({
+      highThresholdPercent: kc.imageGCHighThresholdPercent,
+      lowThresholdPercent: kc.imageGCLowThresholdPercent,
+      minAgeNs: kc.imageMinimumGCAgeNs,
+      maxAgeNs: kc.imageMaximumGCAgeNs,
+    }),
+  );
   if (kc.nodeStatusMaxImages < -1) {
     errs.push(
       `invalid configuration: nodeStatusMaxImages (--node-status-max-images) ${kc.nodeStatusMaxImages} must be -1 or greater`,

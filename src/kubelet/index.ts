@@ -15,7 +15,14 @@ export {
   type KubeletConfiguration,
   type LoadedKubeletConfiguration,
   loadKubeletConfiguration,
+  validateImageGCSettings,
 } from "./config.ts";
+export {
+  type AdmissionChange,
+  type ContainerDecision,
+  type DecideContainerOptions,
+  decideContainer,
+} from "./decide.ts";
 export {
   alreadyPresentEvent,
   BACK_OFF_PULL_IMAGE,

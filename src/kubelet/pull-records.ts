@@ -530,7 +530,7 @@ export interface RecordSuccessfulPullInput {
    * intent found on the node at startup): the image becomes tracked without credentials, so
    * its next use must verify.
    */
-  readonly credential?: PullCredentialUsed;
+  readonly credential?: PullCredentialUsed | undefined;
   /** ms since the epoch, or an RFC 3339 time. */
   readonly now: number | string;
 }
@@ -758,7 +758,7 @@ export interface MustAttemptImagePullInput {
   /** The pulled record stored for `imageRef` (undefined/null when none). */
   readonly pulledRecord?: ImagePulledRecord | null | undefined;
   /** Set when the record (or the intent) could not be read or decoded: the kubelet pulls. */
-  readonly recordError?: string;
+  readonly recordError?: string | undefined;
   /** A pull intent for `image` is in flight or on disk. */
   readonly intentExists: boolean;
   /**
@@ -767,7 +767,7 @@ export interface MustAttemptImagePullInput {
    */
   readonly podCredentials: PodPullCredentials | (() => PodPullCredentials);
   readonly policy: ImagePullCredentialsVerificationPolicy;
-  readonly allowlist?: readonly string[] | Allowlist;
+  readonly allowlist?: readonly string[] | Allowlist | undefined;
   /** For `lastUpdatedTime` of an updated record: ms since the epoch or RFC 3339. */
   readonly now: number | string;
 }

@@ -57,6 +57,7 @@ import {
   imageGCSteps,
   shouldPruneRecord,
   validateImageGCPolicy,
+  validateImageGCSettings,
 } from "../kubelet/index.ts";
 import {
   type FsBlobStore,
@@ -127,32 +128,12 @@ export function imageGCPolicyFromSettings(
     settings.maxAge !== undefined
       ? durationNs(settings.maxAge, "imageMaximumGCAge")
       : BigInt(Math.round(base.maxAgeMs * 1e6));
-  const errs: string[] = [];
-  if (high < 0 || high > 100) {
-    errs.push(
-      `invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) ${high} must be between 0 and 100, inclusive`,
-    );
-  }
-  if (low < 0 || low > 100) {
-    errs.push(
-      `invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) ${low} must be between 0 and 100, inclusive`,
-    );
-  }
-  if (low >= high) {
-    errs.push(
-      `invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) ${low} must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) ${high}`,
-    );
-  }
-  if (maxNs < 0n) {
-    errs.push(
-      `invalid configuration: imageMaximumGCAge ${formatGoDurationNs(maxNs)} must not be negative`,
-    );
-  }
-  if (maxNs > 0n && maxNs <= minNs) {
-    errs.push(
-      `invalid configuration: imageMaximumGCAge ${formatGoDurationNs(maxNs)} must be greater than imageMinimumGCAge ${formatGoDurationNs(minNs)}`,
-    );
-  }
+  const errs = validateImageGCSettings({
+    highThresholdPercent: high,
+    lowThresholdPercent: low,
+    minAgeNs: minNs,
+    maxAgeNs: maxNs,
+  });
   if (errs.length > 0) throw new KimgError("INPUT_INVALID", aggregateMessage(errs));
   const policy: ImageGCPolicy = {
     highThresholdPercent: high,
@@ -302,7 +283,11 @@ function timeOf(iso: string): number {
 export function nodeImagesOf(
   records: readonly ImageRecord[],
   firstDetected: ReadonlyMap<string, number>,
-  opts: { now: number; inUse?: Iterable<string>; pinned?: Iterable<string> },
+  opts: {
+    now: number;
+    inUse?: Iterable<string> | undefined;
+    pinned?: Iterable<string> | undefined;
+  },
 ): NodeImage[] {
   const byId = new Map<string, ImageRecord[]>();
   for (const r of records) {
@@ -390,17 +375,17 @@ function usageOf(stats: FsStats): DiskUsageReport {
 export interface RunImageGCOptions {
   readonly policy: ImageGCPolicy;
   /** The GC's time (ms). Default: Date.now(). */
-  readonly now?: number;
+  readonly now?: number | undefined;
   /** Configured image filesystem capacity in bytes (instead of statfs). */
   readonly capacity?: number | undefined;
   /** Image IDs (manifest digests), names or repo@digest references used by containers. */
-  readonly inUse?: Iterable<string>;
+  readonly inUse?: Iterable<string> | undefined;
   /** References (or IDs) the runtime pins: never removed. */
-  readonly pinned?: Iterable<string>;
+  readonly pinned?: Iterable<string> | undefined;
   /** Say what would be removed; change nothing (not even the saved GC state). */
-  readonly dryRun?: boolean;
+  readonly dryRun?: boolean | undefined;
   /** "gc" (GarbageCollect, default) or "delete-unused" (the eviction manager's DeleteUnusedImages). */
-  readonly mode?: "gc" | "delete-unused";
+  readonly mode?: "gc" | "delete-unused" | undefined;
 }
 
 export interface GCImageOutcome {
@@ -468,8 +453,8 @@ export async function runImageGC(
   const records = await store.listImages();
   const images = nodeImagesOf(records, saved.firstDetected, {
     now,
-    ...(opts.inUse !== undefined ? { inUse: opts.inUse } : {}),
-    ...(opts.pinned !== undefined ? { pinned: opts.pinned } : {}),
+    inUse: opts.inUse,
+    pinned: opts.pinned,
   });
   const byId = new Map(images.map((i) => [i.id, i]));
   // A pinned reference that names no stored image protects nothing: said, not silently kept

@@ -75,30 +75,32 @@ export interface ImageManagerOptions {
   readonly store: FsBlobStore;
   readonly config: KubeletConfiguration;
   /** Secrets the pods may name (the pod's namespace is searched). */
-  readonly secrets?: readonly NamespacedSecret[];
+  readonly secrets?: readonly NamespacedSecret[] | undefined;
   /** Node-level credential providers after the pod's secrets: node config.json, plugins. */
-  readonly nodeCredentials?: readonly CredentialProvider[];
+  readonly nodeCredentials?: readonly CredentialProvider[] | undefined;
   /** The clock, ms. Default Date.now. */
-  readonly now?: () => number;
-  readonly onEvent?: (e: RecordedEvent) => void;
-  readonly onProgress?: (pod: NodePod, container: PodContainer, e: ProgressEvent) => void;
+  readonly now?: (() => number) | undefined;
+  readonly onEvent?: ((e: RecordedEvent) => void) | undefined;
+  readonly onProgress?:
+    | ((pod: NodePod, container: PodContainer, e: ProgressEvent) => void)
+    | undefined;
   /** Pull engine settings. */
-  readonly platform?: string;
-  readonly jobs?: number;
-  readonly insecureHosts?: readonly string[];
-  readonly registriesConf?: RegistriesConf;
+  readonly platform?: string | undefined;
+  readonly jobs?: number | undefined;
+  readonly insecureHosts?: readonly string[] | undefined;
+  readonly registriesConf?: RegistriesConf | undefined;
   /**
    * The registry client's retry settings, typed as the client's own RetryOptions so a field it
    * does not have is a type error (it was `{ attempts? }`, silently dropped: issue 11).
    */
-  readonly retry?: Partial<RetryOptions>;
+  readonly retry?: Partial<RetryOptions> | undefined;
   /** Aborts pulls in flight (and their retries), e.g. when `kimg run --timeout` runs out. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Called at each step of recording a pull, after it is durable: a failpoint for crash tests
    * (`kimg run` kills itself there when KIMG_KILL_AT names the step; docs/security.md).
    */
-  readonly onRecordStep?: (step: RecordStep) => void;
+  readonly onRecordStep?: ((step: RecordStep) => void) | undefined;
 }
 
 /** The steps of recording a pull (KEP-2535), in order. */
@@ -143,7 +145,7 @@ export class ImageManager {
     const c = opts.config;
     this.puller = new ImagePuller({
       serialize: c.serializeImagePulls,
-      ...(c.maxParallelImagePulls !== undefined ? { maxParallel: c.maxParallelImagePulls } : {}),
+      maxParallel: c.maxParallelImagePulls,
       qps: c.registryPullQPS,
       burst: c.registryBurst,
       now: this.#now,
@@ -292,7 +294,7 @@ export class ImageManager {
           image: requested,
           imageRef,
           pulledRecord: pulledRecord ?? null,
-          ...(recordError !== undefined ? { recordError } : {}),
+          recordError,
           intentExists,
           podCredentials: computed,
           policy:
@@ -512,7 +514,7 @@ export class ImageManager {
     const u = recordSuccessfulPull(current, {
       imageRef,
       image,
-      ...(credential !== undefined ? { credential } : {}),
+      credential,
       now: this.#now(),
     });
     if (u.changed) await this.records.write("pulled", imageRef, encodePulledRecord(u.record));

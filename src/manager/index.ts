@@ -23,6 +23,10 @@ export {
   type RecordedEvent,
 } from "./image-manager.ts";
 export {
+  kubeletConfigurationFromText,
+  loadKubeletConfigurationFile,
+} from "./kubelet-config-file.ts";
+export {
   type ContainerImageStatus,
   POD_RESYNC_ON_ERROR_MS,
   type PodImageStatus,

@@ -41,16 +41,16 @@ export interface RunPodsOptions {
   /** Give up on a pod this long after the start. */
   readonly timeoutMs: number;
   /** The clock, ms. Default Date.now. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /**
    * Waits `ms`, or until `signal` aborts (then resolves early); a fake clock advances instead.
    * Default: node:timers/promises, so no timer outlives the run.
    */
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Default POD_RESYNC_ON_ERROR_MS. */
-  readonly resyncMs?: number;
+  readonly resyncMs?: number | undefined;
   /** Called after each sync of a pod. */
-  readonly onSync?: (status: PodImageStatus) => void;
+  readonly onSync?: ((status: PodImageStatus) => void) | undefined;
 }
 
 const NEVER = new AbortController().signal;

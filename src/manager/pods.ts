@@ -58,7 +58,7 @@ export interface NamespacedSecret {
   readonly uid: string;
   readonly object: Record<string, unknown>;
   /** `FILE:LINE` of the object, when known (for located errors). */
-  readonly where?: string;
+  readonly where?: string | undefined;
 }
 
 export interface RejectedObject {
@@ -79,14 +79,14 @@ export interface NodeInput {
 export interface ManifestObject {
   readonly value: unknown;
   /** `file:line`, for messages. */
-  readonly where?: string;
+  readonly where?: string | undefined;
 }
 
 export interface PodsOptions {
   /** The AlwaysPullImages admission plugin is enabled. */
-  readonly alwaysPullImages?: boolean;
+  readonly alwaysPullImages?: boolean | undefined;
   /** Namespace for objects without one (kubectl's current namespace). Default `default`. */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -132,7 +132,7 @@ function flatten(values: readonly ManifestObject[]): ManifestObject[] {
       Array.isArray(v.items)
     ) {
       for (const i of v.items) add(i, where);
-    } else out.push({ value: v, ...(where !== undefined ? { where } : {}) });
+    } else out.push({ value: v, where });
   };
   for (const v of values) add(v.value, v.where);
   return out;
@@ -178,7 +178,7 @@ export function podsFromObjects(
         name,
         uid: str(meta.uid),
         object,
-        ...(where !== undefined ? { where } : {}),
+        where,
       });
       continue;
     }

@@ -16,15 +16,15 @@ import { KimgError } from "../errors.ts";
 
 export interface PullerOptions {
   /** serializeImagePulls. Default true. */
-  readonly serialize?: boolean;
+  readonly serialize?: boolean | undefined;
   /** maxParallelImagePulls (parallel only); undefined = unlimited. */
-  readonly maxParallel?: number;
+  readonly maxParallel?: number | undefined;
   /** registryPullQPS; 0 = no limit. Default 5 (the kubelet's). */
-  readonly qps?: number;
+  readonly qps?: number | undefined;
   /** registryBurst. Default 10. */
-  readonly burst?: number;
+  readonly burst?: number | undefined;
   /** Milliseconds clock for the token bucket and durations. Default Date.now. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 export interface PullerResult<T> {

@@ -47,14 +47,14 @@ import { deref, findPair, isScalar, scalarValue } from "./yaml-nodes.ts";
 
 export interface InspectOptions {
   /** Apply the AlwaysPullImages admission plugin to every Pod (as a CREATE). Default false. */
-  readonly alwaysPullImages?: boolean;
+  readonly alwaysPullImages?: boolean | undefined;
   /** Digest algorithms accepted in image references (default: sha256, sha384, sha512). */
-  readonly digestAlgorithms?: readonly DigestAlgorithm[];
+  readonly digestAlgorithms?: readonly DigestAlgorithm[] | undefined;
   /**
    * Model the kubelet with KubeletEnsureSecretPulledImages on (default since 1.35; default true
    * here). Only changes the wording of the "already present" event.
    */
-  readonly ensureSecretPulledImages?: boolean;
+  readonly ensureSecretPulledImages?: boolean | undefined;
 }
 
 /** One planned `imagePullPolicy` write-back. */

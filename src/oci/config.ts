@@ -99,11 +99,11 @@ export interface ImageConfig {
 
 export interface ConfigParseOptions {
   /** The config descriptor's mediaType; when given it must be an image config type. */
-  readonly mediaType?: string;
+  readonly mediaType?: string | undefined;
   /** The config's digest: prefixes error messages. */
-  readonly digest?: string;
+  readonly digest?: string | undefined;
   /** Size cap in bytes. Default MAX_CONFIG_BYTES. */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
 }
 
 const CONFIG_KEYS: readonly string[] = [

@@ -64,14 +64,14 @@ export interface ManifestParseOptions {
    * ignored) or the mediaType of the descriptor that pointed to it. Absent, or a generic
    * type (application/json, application/octet-stream, text/plain): decided from the body.
    */
-  readonly mediaType?: string;
+  readonly mediaType?: string | undefined;
   /**
    * The document's digest, when known: prefixes error messages (`sha256:…: manifest.…`). Only
    * a label: nothing is hashed here; hash the bytes and call `verifyContent` before parsing.
    */
-  readonly digest?: string;
+  readonly digest?: string | undefined;
   /** Size cap in bytes. Default MAX_MANIFEST_BYTES. */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
 }
 
 /**

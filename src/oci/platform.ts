@@ -199,7 +199,7 @@ function goCompare(a: string, b: string): number {
 
 export interface NormalizeOptions {
   /** What an empty `os` becomes (containerd: runtime.GOOS). Default: stays empty. */
-  readonly hostOS?: string;
+  readonly hostOS?: string | undefined;
 }
 
 /**
@@ -288,7 +288,7 @@ export interface ParsePlatformOptions {
    * The host platform (see `hostPlatform`): an OS-only specifier takes its architecture (and
    * its variant, on arm when not v7), an architecture-only one its OS. Needed only for those.
    */
-  readonly host?: Platform;
+  readonly host?: Platform | undefined;
 }
 
 /**
@@ -529,7 +529,7 @@ export interface PlatformMatchOptions extends NormalizeOptions {
    * containerd OnlyStrict: only the wanted platform itself, no lower variants and no 386 for
    * amd64. Default false (containerd Only, what a pull uses).
    */
-  readonly strict?: boolean;
+  readonly strict?: boolean | undefined;
 }
 
 type Match = (p: Platform) => boolean;
@@ -748,7 +748,7 @@ export function comparePlatforms(
 
 export interface SelectManifestOptions extends PlatformMatchOptions {
   /** Names the index in the PLATFORM_NOT_FOUND message (a reference or digest). */
-  readonly source?: string;
+  readonly source?: string | undefined;
 }
 
 function entriesOf(index: ImageIndex | readonly Descriptor[]): readonly Descriptor[] {
@@ -897,11 +897,11 @@ export interface CpuVariantInput {
   /** GOARCH of the host (or Node's `process.arch`). Only arm and arm64 have variants. */
   readonly architecture: string;
   /** GOOS (or Node's `process.platform`). Default "linux". */
-  readonly os?: string;
+  readonly os?: string | undefined;
   /** The text of /proc/cpuinfo; undefined when it could not be read. */
-  readonly cpuinfo?: string;
+  readonly cpuinfo?: string | undefined;
   /** `uname -m` (Node: `os.machine()`), used when cpuinfo has no "CPU architecture". */
-  readonly machine?: string;
+  readonly machine?: string | undefined;
 }
 
 /**

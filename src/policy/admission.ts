@@ -72,7 +72,7 @@ export interface AdmissionRequest {
 
 export interface AlwaysPullImagesOptions {
   /** Also force and check `spec.volumes[i].image.pullPolicy` (see the header). Default false. */
-  readonly imageVolumes?: boolean;
+  readonly imageVolumes?: boolean | undefined;
 }
 
 /** Why the plugin left the request alone. */

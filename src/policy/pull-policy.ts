@@ -240,7 +240,7 @@ export interface KubeletActionDescription {
 }
 
 export interface DescribeKubeletActionOptions extends ParseOptions {
-  readonly verification?: CredentialVerification;
+  readonly verification?: CredentialVerification | undefined;
 }
 
 /**

@@ -54,27 +54,27 @@ export interface PullOptions {
   /** The store to pull into. */
   readonly store: FsBlobStore;
   /** Wanted platform (`linux/arm64` or a Platform). Default: the host's. */
-  readonly platform?: string | Platform;
+  readonly platform?: string | Platform | undefined;
   /** Blobs downloaded at once. Default 3 (Docker's and containerd's max-concurrent-downloads). */
-  readonly jobs?: number;
+  readonly jobs?: number | undefined;
   /**
    * Hosts (`host[:port]`) that may be reached over plain HTTP and unverified TLS (HTTPS is tried
    * first). Loopback hosts always are.
    */
-  readonly insecureHosts?: readonly string[];
+  readonly insecureHosts?: readonly string[] | undefined;
   /** registries.conf (`loadRegistriesConf`): mirrors, location rewrites, insecure, blocked. */
-  readonly registriesConf?: RegistriesConf;
+  readonly registriesConf?: RegistriesConf | undefined;
   /** Passed to the registry client as its CredentialStore. */
-  readonly credentials?: CredentialStore;
+  readonly credentials?: CredentialStore | undefined;
   /** What the image record says about the credential. Default `{ kind: "anonymous" }` or `{ kind: "credential-store" }`. */
-  readonly credentialSource?: CredentialSource;
+  readonly credentialSource?: CredentialSource | undefined;
   /** A client to use for the endpoint with its host; clients for other endpoints are made and closed. */
-  readonly client?: RegistryClient;
+  readonly client?: RegistryClient | undefined;
   /** Attempts per blob when its stream breaks (each resumes at the store's offset). Default 5. */
-  readonly blobAttempts?: number;
-  readonly retry?: Partial<RetryOptions>;
-  readonly onProgress?: (e: ProgressEvent) => void;
-  readonly signal?: AbortSignal;
+  readonly blobAttempts?: number | undefined;
+  readonly retry?: Partial<RetryOptions> | undefined;
+  readonly onProgress?: ((e: ProgressEvent) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What `pull` returns (the `done` event's result). */
@@ -192,8 +192,8 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
     const c = new RegistryClient({
       host: s.host,
       insecure: s.insecure,
-      ...(opts.insecureHosts !== undefined ? { insecureHosts: opts.insecureHosts } : {}),
-      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
+      insecureHosts: opts.insecureHosts,
+      credentials: opts.credentials,
       retry: {
         ...opts.retry,
         // Every wait before a retry is said (issue 10 item 22): a 429's Retry-After, a back-off.

@@ -24,7 +24,7 @@ export interface ParseOptions {
    * Digest algorithms accepted in references. Default: sha256, sha384 and sha512, as in
    * Kubernetes (pkg/util/parsers imports crypto/sha256 and crypto/sha512).
    */
-  readonly digestAlgorithms?: readonly DigestAlgorithm[];
+  readonly digestAlgorithms?: readonly DigestAlgorithm[] | undefined;
 }
 
 export function isDigestAlgorithm(s: string): s is DigestAlgorithm {

@@ -117,7 +117,7 @@ export interface AuthorizerOptions {
   now: () => number;
   userAgent: string;
   /** OAuth2 client_id. Default "kimg". */
-  clientId?: string;
+  clientId?: string | undefined;
 }
 
 interface CachedToken {

@@ -83,19 +83,19 @@ export interface RegistryClientOptions {
   /** Registry host as in references: `docker.io`, `localhost:5000`, `127.0.0.1:5000`. */
   host: string;
   /** Hosts (with port when the reference has one) that may be reached over plain HTTP. */
-  insecureHosts?: readonly string[];
+  insecureHosts?: readonly string[] | undefined;
   /** This host is insecure (registries.conf `insecure = true`): HTTP and unverified TLS allowed. */
-  insecure?: boolean;
-  credentials?: CredentialStore;
+  insecure?: boolean | undefined;
+  credentials?: CredentialStore | undefined;
   /** A shared pool (closed by its owner); else the client makes one and `close()` closes it. */
-  agent?: HttpAgent;
-  http?: HttpAgentOptions;
-  retry?: Partial<RetryOptions>;
+  agent?: HttpAgent | undefined;
+  http?: HttpAgentOptions | undefined;
+  retry?: Partial<RetryOptions> | undefined;
   /** Manifest size cap, bytes. Default MAX_MANIFEST_BYTES (4 MiB). */
-  maxManifestBytes?: number;
+  maxManifestBytes?: number | undefined;
   /** Redirect hops per request. Default 5. */
-  maxRedirects?: number;
-  userAgent?: string;
+  maxRedirects?: number | undefined;
+  userAgent?: string | undefined;
 }
 
 export interface PingResult {
@@ -121,7 +121,7 @@ export interface BlobResponse {
 }
 
 export interface RequestOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)(?::\d+)?$/i;

@@ -28,15 +28,15 @@ const apiRequest = require("undici/lib/api/api-request.js") as ApiRequest;
 
 export interface HttpAgentOptions {
   /** Connections per origin. Default 8. */
-  connections?: number;
+  connections?: number | undefined;
   /** Time to wait for response headers, ms. Default 60 s. */
-  headersTimeoutMs?: number;
+  headersTimeoutMs?: number | undefined;
   /** Longest pause between body chunks, ms. Default 60 s. */
-  bodyTimeoutMs?: number;
+  bodyTimeoutMs?: number | undefined;
   /** Environment to read proxy variables from. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Verify TLS certificates. Default true; false only for registries configured insecure. */
-  rejectUnauthorized?: boolean;
+  rejectUnauthorized?: boolean | undefined;
 }
 
 /** A connection pool; close it when done so the process can exit. */

@@ -461,13 +461,13 @@ export function pullSources(ref: Reference, conf: RegistriesConf | undefined): P
 
 export interface RegistriesConfLookup {
   /** `--registries-conf FILE`: must be readable. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** Default `process.env`: CONTAINERS_REGISTRIES_CONF (must be readable when set). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The user's home: `$HOME/.config/containers/registries.conf` is used when it exists. */
-  readonly home?: string;
+  readonly home?: string | undefined;
   /** Default `/etc/containers/registries.conf` (used when it exists). */
-  readonly systemPath?: string;
+  readonly systemPath?: string | undefined;
 }
 
 async function exists(p: string): Promise<boolean> {

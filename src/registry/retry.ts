@@ -23,7 +23,7 @@ export interface RetryOptions {
    */
   stallTimeoutMs: number;
   /** Told before each wait (a back-off or a Retry-After), so front ends can say so. */
-  onWait?: (w: RetryWait) => void;
+  onWait?: ((w: RetryWait) => void) | undefined;
   /** Waits `ms` (rejects when `signal` aborts). */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Wall-clock now, ms since the epoch (for HTTP-date `Retry-After`). */
@@ -70,7 +70,7 @@ export function retryOptions(partial: Partial<RetryOptions> = {}): RetryOptions 
     baseDelayMs: partial.baseDelayMs ?? 1000,
     maxDelayMs: partial.maxDelayMs ?? 60_000,
     stallTimeoutMs: partial.stallTimeoutMs ?? 30_000,
-    ...(partial.onWait !== undefined ? { onWait: partial.onWait } : {}),
+    onWait: partial.onWait,
     sleep: partial.sleep ?? defaultSleep,
     now: partial.now ?? Date.now,
   };

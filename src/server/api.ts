@@ -6,14 +6,9 @@
 // progress events streamed as server-sent events.
 
 import {
-  type AuthCredential,
   applyDefaultImageTag,
-  authJsonSource,
-  type CredentialProvider,
-  credentialChain,
-  describeKubeletAction,
-  dockerConfigSource,
-  effectivePullPolicy,
+  decideContainer,
+  defaultCredentialSources,
   evalCRIPullErr,
   explainImage,
   type FsBlobStore,
@@ -26,7 +21,6 @@ import {
   isKimgError,
   isPullPolicy,
   KimgError,
-  lintContainer,
   loadManifests,
   loadRegistriesConf,
   normalizeImageName,
@@ -36,7 +30,6 @@ import {
   type PullPolicy,
   pullTryingCredentials,
   toYaml,
-  validateContainer,
 } from "../index.ts";
 import { HttpError } from "./http.ts";
 import type { PullJob, PullJobs } from "./pull-jobs.ts";
@@ -48,7 +41,7 @@ export interface ApiContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
   readonly insecureHosts: readonly string[];
-  readonly registriesConf?: string;
+  readonly registriesConf?: string | undefined;
   /** Aborted when the server closes: running pulls stop. */
   readonly signal: AbortSignal;
 }
@@ -109,69 +102,10 @@ export function decideHandler(body: Record<string, unknown>): unknown {
       `imagePullPolicy must be "", "Always", "IfNotPresent" or "Never", got ${JSON.stringify(declared)}`,
     );
   }
-  const alwaysPullImages = optionalBoolean(body, "alwaysPullImages");
-  const present = optionalBoolean(body, "present");
-  const eff = effectivePullPolicy(declared === "" ? undefined : declared, image);
-  const defaulted = eff.policy ?? "IfNotPresent"; // never null: declared is supported or empty
-  // AlwaysPullImages (plugin/pkg/admission/alwayspullimages): every container of a Pod → Always.
-  const admission = alwaysPullImages
-    ? {
-        plugin: "AlwaysPullImages" as const,
-        changed: defaulted !== "Always",
-        from: defaulted,
-        to: "Always" as const,
-        reason:
-          defaulted === "Always"
-            ? "the AlwaysPullImages admission plugin is enabled; the policy is already Always"
-            : `the AlwaysPullImages admission plugin is enabled, so ${defaulted} becomes Always`,
-      }
-    : null;
-  const effectivePolicy: PullPolicy = admission !== null ? "Always" : defaulted;
-  const d = describeKubeletAction(image, effectivePolicy, present, {
-    verification: { mustAttemptPull: false },
+  return decideContainer(image, declared as "" | PullPolicy, {
+    alwaysPullImages: optionalBoolean(body, "alwaysPullImages"),
+    present: optionalBoolean(body, "present"),
   });
-  let waiting: ImageError | null = null;
-  if (d.action === "ErrImageNeverPull") waiting = imageNeverPullError(image);
-  else if (d.action === "InvalidImageName") {
-    let parseError = "";
-    try {
-      applyDefaultImageTag(image);
-    } catch (e) {
-      if (!isKimgError(e)) throw e;
-      parseError = e.message;
-    }
-    waiting = invalidImageNameError(image, parseError);
-  }
-  return {
-    image,
-    declaredPolicy: declared,
-    defaultedPolicy: defaulted,
-    effectivePolicy,
-    defaulted: eff.defaulted,
-    rule: eff.rule,
-    reason: eff.reason,
-    admission,
-    present,
-    kubelet: {
-      action: d.action,
-      criImage: d.criImage,
-      event: d.event,
-      ...(waiting !== null ? { waiting: { reason: waiting.error, message: waiting.message } } : {}),
-    },
-    errors: validateContainer(
-      { name: "app", image, imagePullPolicy: effectivePolicy },
-      "spec.containers[0]",
-      { pod: true },
-    ),
-    findings:
-      image === ""
-        ? []
-        : lintContainer({
-            image,
-            ...(declared !== "" ? { declaredPolicy: declared } : {}),
-            effectivePolicy,
-          }),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,36 +269,20 @@ export async function runPullJob(ctx: ApiContext, job: PullJob, p: PullRequest):
   }
   try {
     const registriesConf = await loadRegistriesConf({
-      ...(ctx.registriesConf !== undefined ? { path: ctx.registriesConf } : {}),
+      path: ctx.registriesConf,
       env: ctx.env,
       home: ctx.homedir,
     });
-    const sources: { kind: string; source: CredentialProvider }[] = [
-      { kind: "docker-config", source: dockerConfigSource({ env: ctx.env, home: ctx.homedir }) },
-      { kind: "auth-json", source: authJsonSource({ env: ctx.env, home: ctx.homedir }) },
-    ];
-    const kindOf = new WeakMap<AuthCredential, string>();
-    const chain = credentialChain(
-      sources.map(
-        ({ kind, source }): CredentialProvider => ({
-          name: source.name,
-          async lookupAll(r, signal) {
-            const list = await source.lookupAll(r, signal);
-            for (const c of list) kindOf.set(c, kind);
-            return list;
-          },
-        }),
-      ),
-    );
+    const { chain, describe } = defaultCredentialSources({ env: ctx.env, home: ctx.homedir });
     const r = await pullTryingCredentials(p.ref, p.policy, {
       store: ctx.store,
       candidates: chain,
-      describe: (c) => ({ kind: kindOf.get(c) ?? "credential-store" }),
+      describe,
       otherHosts: chain,
       insecureHosts: ctx.insecureHosts,
-      ...(registriesConf !== undefined ? { registriesConf } : {}),
+      registriesConf,
       onProgress: (e) => jobs.emit(job, "progress", e),
-      ...(p.platform !== undefined ? { platform: p.platform } : {}),
+      platform: p.platform,
       signal: ctx.signal,
     });
     jobs.emit(job, "result", resultEvent(r));

@@ -54,27 +54,27 @@ export const DEFAULT_HOST = "127.0.0.1";
 
 export interface UiServerOptions {
   /** Default 7861; 0 picks a free port. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Default 127.0.0.1. A non-loopback address needs `hostExplicit`. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** True only when the user typed `--host`: allows a non-loopback bind. */
-  readonly hostExplicit?: boolean;
+  readonly hostExplicit?: boolean | undefined;
   /** Store directory; default $KIMG_STORE or the user's data dir, as the CLI. */
-  readonly store?: string;
+  readonly store?: string | undefined;
   /** Static files; default web/ of this package. */
-  readonly webDir?: string;
+  readonly webDir?: string | undefined;
   readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly homedir?: string;
+  readonly homedir?: string | undefined;
   /** Registries allowed over plain HTTP (as `kimg pull --insecure-registry`). */
-  readonly insecureHosts?: readonly string[];
+  readonly insecureHosts?: readonly string[] | undefined;
   /** registries.conf path (as `kimg pull --registries-conf`). */
-  readonly registriesConf?: string;
+  readonly registriesConf?: string | undefined;
   /** The token; default 32 random bytes (tests may fix it). */
-  readonly token?: string;
+  readonly token?: string | undefined;
   /** How long finished pull jobs are kept (default 10 minutes). */
-  readonly jobTtlMs?: number;
+  readonly jobTtlMs?: number | undefined;
   /** SSE heartbeat interval (default 15 s). */
-  readonly heartbeatMs?: number;
+  readonly heartbeatMs?: number | undefined;
 }
 
 export interface UiServer {
@@ -123,8 +123,8 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
   const token = opts.token ?? newToken();
   const files = new StaticFiles(opts.webDir ?? defaultWebDir());
   const jobs = new PullJobs({
-    ...(opts.jobTtlMs !== undefined ? { ttlMs: opts.jobTtlMs } : {}),
-    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ttlMs: opts.jobTtlMs,
+    heartbeatMs: opts.heartbeatMs,
   });
   const aborter = new AbortController();
   const ctx: ApiContext = {
@@ -133,7 +133,7 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
     env,
     homedir: home,
     insecureHosts: opts.insecureHosts ?? [],
-    ...(opts.registriesConf !== undefined ? { registriesConf: opts.registriesConf } : {}),
+    registriesConf: opts.registriesConf,
     signal: aborter.signal,
   };
   let port = 0;

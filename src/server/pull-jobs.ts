@@ -41,7 +41,7 @@ export class PullJobs {
   readonly #ttlMs: number;
   readonly #heartbeat: NodeJS.Timeout;
 
-  constructor(opts: { ttlMs?: number; heartbeatMs?: number } = {}) {
+  constructor(opts: { ttlMs?: number | undefined; heartbeatMs?: number | undefined } = {}) {
     this.#ttlMs = opts.ttlMs ?? JOB_TTL_MS;
     this.#heartbeat = setInterval(() => {
       for (const job of this.#jobs.values()) {

@@ -32,7 +32,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export interface AtomicWriteOptions {
   /** fsync the file and its directory (default). false for files a crash makes meaningless. */
-  readonly durable?: boolean;
+  readonly durable?: boolean | undefined;
 }
 
 async function writeTemp(

@@ -6,33 +6,36 @@ import { isAbsolute, join } from "node:path";
 /** Options every store operation understands; all optional, defaults in STORE_DEFAULTS. */
 export interface StoreOptions {
   /** Bytes written between checkpoints (record the prefix digest; no fsync). */
-  readonly checkpointBytes?: number;
+  readonly checkpointBytes?: number | undefined;
   /** A lock whose file has not been refreshed for this long is stale, whoever holds it. */
-  readonly lockStaleMs?: number;
+  readonly lockStaleMs?: number | undefined;
   /** How often a holder refreshes its lock file's mtime. */
-  readonly lockHeartbeatMs?: number;
+  readonly lockHeartbeatMs?: number | undefined;
   /** First and last delay when waiting for another process's lock. */
-  readonly lockRetryMinMs?: number;
-  readonly lockRetryMaxMs?: number;
+  readonly lockRetryMinMs?: number | undefined;
+  readonly lockRetryMaxMs?: number | undefined;
   /** Last delay when waiting for the store (metadata) lock, which is held for milliseconds. */
-  readonly storeLockRetryMaxMs?: number;
+  readonly storeLockRetryMaxMs?: number | undefined;
   /** fsck removes abandoned ingests (no live writer) not touched for this long. */
-  readonly ingestMaxAgeMs?: number;
+  readonly ingestMaxAgeMs?: number | undefined;
   /** fsck removes temp files older than this. */
-  readonly tmpMaxAgeMs?: number;
+  readonly tmpMaxAgeMs?: number | undefined;
   /** prune keeps unreferenced blobs committed (or reused) less than this long ago. */
-  readonly pruneGraceMs?: number;
+  readonly pruneGraceMs?: number | undefined;
   /** Read buffer for hashing and streaming blobs. */
-  readonly readChunkBytes?: number;
+  readonly readChunkBytes?: number | undefined;
   /**
    * The clock (ms since the epoch) for the times the store records (commit mtimes, pulledAt,
    * lastUsed, sidecars) and the ages prune and fsck judge; injected so tests can age things.
    * Locks always use the real clock.
    */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
-export type ResolvedStoreOptions = Required<StoreOptions>;
+/** Every option set: `Required` would keep the `| undefined` the fields declare. */
+export type ResolvedStoreOptions = {
+  readonly [K in keyof StoreOptions]-?: Exclude<StoreOptions[K], undefined>;
+};
 
 const MIB = 1024 * 1024;
 

@@ -72,9 +72,9 @@ import { createVerifier, hashFile } from "./verify.ts";
 
 export interface PruneOptions {
   /** Keep unreferenced blobs younger than this. Default: the store's `pruneGraceMs`. */
-  readonly graceMs?: number;
+  readonly graceMs?: number | undefined;
   /** Report what would be deleted, delete nothing. */
-  readonly dryRun?: boolean;
+  readonly dryRun?: boolean | undefined;
 }
 
 export interface PruneReport {
@@ -94,10 +94,10 @@ export interface RemoveImagesReport {
 
 export interface VerifyOptions {
   /** Only these images (any reference form); default every image and every blob. */
-  readonly names?: readonly string[];
+  readonly names?: readonly string[] | undefined;
   /** Delete corrupt blobs, rebuild damaged kimg.json / index.json. */
-  readonly repair?: boolean;
-  readonly signal?: AbortSignal;
+  readonly repair?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface VerifyProblem {

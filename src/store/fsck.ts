@@ -15,7 +15,7 @@ import { hashFile } from "./verify.ts";
 
 export interface FsckOptions {
   /** Re-hash every blob and delete those that do not match their name. Slow. Default false. */
-  readonly verifyBlobs?: boolean;
+  readonly verifyBlobs?: boolean | undefined;
 }
 
 export interface FsckReport {

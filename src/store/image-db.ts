@@ -122,16 +122,16 @@ export interface PutImageInput {
   readonly name: string;
   readonly target: ImageTarget;
   readonly manifestDigest: string;
-  readonly indexDigest?: string;
-  readonly platform?: ImagePlatform;
-  readonly credential?: CredentialSource;
+  readonly indexDigest?: string | undefined;
+  readonly platform?: ImagePlatform | undefined;
+  readonly credential?: CredentialSource | undefined;
   /**
    * Every blob the image needs (config, layers, manifest, index). The target, manifest and
    * index digests are added if missing. All must be committed already.
    */
   readonly blobs: readonly string[];
   /** Default: now. */
-  readonly pulledAt?: Date;
+  readonly pulledAt?: Date | undefined;
 }
 
 export interface StoreMetadata {

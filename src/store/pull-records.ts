@@ -27,7 +27,7 @@ export interface StoredPullRecord {
 
 export interface PullRecordFilesOptions {
   /** Called once a record's temp file is durable, before its rename (a crash-test failpoint). */
-  readonly beforeRename?: (kind: PullRecordKind) => void;
+  readonly beforeRename?: ((kind: PullRecordKind) => void) | undefined;
 }
 
 export class PullRecordFiles {

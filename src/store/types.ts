@@ -26,12 +26,12 @@ export interface BlobInfo {
 
 export interface OpenBlobOptions {
   /** First byte to read (for Range requests and resumed copies). Default 0. */
-  readonly start?: number;
+  readonly start?: number | undefined;
   /**
    * Hash while reading and fail the stream with DIGEST_MISMATCH / SIZE_MISMATCH at the end if
    * the file no longer matches its name (bit rot, tampering). Only with `start` 0.
    */
-  readonly verify?: boolean;
+  readonly verify?: boolean | undefined;
 }
 
 export interface BlobReader {
@@ -64,9 +64,9 @@ export interface IngestWaitInfo {
 
 export interface IngestOptions {
   /** Stop waiting for another writer (or re-hashing a partial) with ABORTED. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Called (at most once per wait) when another writer holds this digest and we wait. */
-  readonly onWait?: (info: IngestWaitInfo) => void;
+  readonly onWait?: ((info: IngestWaitInfo) => void) | undefined;
 }
 
 /**

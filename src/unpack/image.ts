@@ -16,7 +16,7 @@ import {
 
 export interface UnpackImageOptions extends UnpackOptions {
   /** When given, the stored image must be for this platform (`os/arch[/variant]`). */
-  readonly platform?: string;
+  readonly platform?: string | undefined;
 }
 
 /**

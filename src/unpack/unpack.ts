@@ -67,7 +67,7 @@ export interface LayerInput {
   /** Of the blob as stored (for messages). */
   readonly digest: string;
   /** Config rootfs.diff_ids[i]; when given, the uncompressed sha256 must match. */
-  readonly diffId?: string;
+  readonly diffId?: string | undefined;
   /**
    * When the layer fails to unpack, is the blob itself damaged? Returns the error to report
    * instead (DIGEST_MISMATCH naming the digest), so a flipped byte in a store reads as a
@@ -78,9 +78,9 @@ export interface LayerInput {
 
 export interface UnpackOptions extends Privileges {
   /** Replace an existing non-empty DIR. */
-  readonly force?: boolean;
-  readonly limits?: UnpackLimits;
-  readonly signal?: AbortSignal;
+  readonly force?: boolean | undefined;
+  readonly limits?: UnpackLimits | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface UnpackReport {

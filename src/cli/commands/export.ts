@@ -10,9 +10,9 @@ import { safe, toJson } from "../render/safe.ts";
 export interface ExportFlags {
   readonly format: ExportFormat;
   readonly output: string;
-  readonly platform?: string;
+  readonly platform?: string | undefined;
   readonly json: boolean;
-  readonly store?: string;
+  readonly store?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
 }
@@ -22,7 +22,7 @@ export async function runExport(ref: string, f: ExportFlags, io: CliIO): Promise
   const r = await exportImage(store, ref, {
     format: f.format,
     output: f.output,
-    ...(f.platform !== undefined ? { platform: f.platform } : {}),
+    platform: f.platform,
   });
   io.stdout.write(
     f.json

@@ -1,28 +1,9 @@
-// kimg gc: the kubelet's image garbage collection on the store (kubelet.md §8): removes images
-// no container uses — by age (--max-age, once GC has run that long on this store) and, when the
-// image filesystem's usage reaches --high percent, least recently used first until it is down
-// to --low percent, never younger than --min-age, never --pinned ones. Thin: runImageGC in
-// src/manager/gc.ts does the work; this parses flags and renders. With --node-config FILE a
-// KubeletConfiguration's imageGCHighThresholdPercent, imageGCLowThresholdPercent,
-// imageMinimumGCAge and imageMaximumGCAge apply (defaulted and validated as the kubelet does, by
-// src/kubelet/config.ts); flags override them.
-//
-// Exit codes: 0 when GC ran, also when the kubelet would record a Warning event
-// (FreeDiskSpaceFailed: not enough eligible images; InvalidDiskCapacity): those are warnings
-// about the node, printed as `Warning <reason> <message>`, and the GC did all it could (the
-// kubelet too only logs them and retries in 5 minutes). 1 when a flag's value is invalid
-// (with the kubelet's configuration messages) or an image could not be removed.
-
-import { readFile } from "node:fs/promises";
 import {
   defaultStoreDir,
-  errnoText,
   FsBlobStore,
   type ImageGCReport,
   imageGCPolicyFromSettings,
-  KimgError,
-  loadKubeletConfiguration,
-  loadManifests,
+  loadKubeletConfigurationFile,
   parseByteSize,
   runImageGC,
 } from "../../index.ts";
@@ -31,22 +12,22 @@ import { formatBytes } from "../render/bytes.ts";
 import { safe, toJson } from "../render/safe.ts";
 
 export interface GcFlags {
-  readonly high?: string;
-  readonly low?: string;
-  readonly minAge?: string;
-  readonly maxAge?: string;
+  readonly high?: string | undefined;
+  readonly low?: string | undefined;
+  readonly minAge?: string | undefined;
+  readonly maxAge?: string | undefined;
   /** A KubeletConfiguration file: its imageGC* settings, overridden by the flags. */
-  readonly nodeConfig?: string;
-  readonly capacity?: string;
+  readonly nodeConfig?: string | undefined;
+  readonly capacity?: string | undefined;
   readonly pinned: readonly string[];
   readonly allUnused: boolean;
   readonly dryRun: boolean;
   readonly json: boolean;
-  readonly store?: string;
+  readonly store?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
   /** The GC's clock (tests); default Date.now. */
-  readonly now?: number;
+  readonly now?: number | undefined;
 }
 
 class FlagError extends Error {}
@@ -70,31 +51,8 @@ function usageText(u: ImageGCReport["before"]): string {
 
 /** The image GC policy of a KubeletConfiguration file (YAML or JSON), defaulted and validated. */
 async function nodeConfigPolicy(path: string, io: CliIO) {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new KimgError("INPUT_UNREADABLE", `${path}: cannot read: ${errnoText(e)}`);
-  }
-  const docs = loadManifests(text, path).documents;
-  if (docs.length !== 1) {
-    throw new KimgError(
-      "INPUT_INVALID",
-      `${path}: want one KubeletConfiguration document, found ${docs.length}`,
-    );
-  }
-  let loaded: ReturnType<typeof loadKubeletConfiguration>;
-  try {
-    loaded = loadKubeletConfiguration(docs[0]?.document.toJS() as unknown);
-  } catch (e) {
-    const err = e as { name?: string; code?: string; message?: string };
-    if (err.name === "KimgError") {
-      throw new KimgError("INPUT_INVALID", `${path}: ${err.message}`);
-    }
-    throw e;
-  }
-  // The kubelet only logs these (strict decoding of unknown fields, gates kimg ignores).
-  for (const w of loaded.warnings) io.stderr.write(`kimg: warning: ${path}: ${w}\n`);
+  const loaded = await loadKubeletConfigurationFile(path);
+  for (const w of loaded.warnings) io.stderr.write(`kimg: ${path}: warning: ${w}\n`);
   const c = loaded.config;
   return {
     highThresholdPercent: c.imageGCHighThresholdPercent,
@@ -132,7 +90,7 @@ export async function runGc(f: GcFlags, io: CliIO): Promise<number> {
   try {
     report = await runImageGC(store, {
       policy,
-      ...(f.now !== undefined ? { now: f.now } : {}),
+      now: f.now,
       capacity,
       pinned: f.pinned,
       dryRun: f.dryRun,

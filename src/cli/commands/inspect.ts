@@ -8,7 +8,7 @@ import { safe, toJson } from "../render/safe.ts";
 
 export interface InspectFlags {
   readonly json: boolean;
-  readonly store?: string;
+  readonly store?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
 }

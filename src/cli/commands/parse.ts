@@ -14,9 +14,9 @@ import { renderExplanation } from "../render/explanation.ts";
 import { painter } from "../render/style.ts";
 
 export interface ParseCommandOptions {
-  readonly mode?: string;
-  readonly digestAlgorithms?: string;
-  readonly json?: boolean;
+  readonly mode?: string | undefined;
+  readonly digestAlgorithms?: string | undefined;
+  readonly json?: boolean | undefined;
 }
 
 /** `--digest-algorithms sha256,sha512` → the list, or a usage error naming the bad entry. */

@@ -30,10 +30,10 @@ import { type CliIO, EXIT } from "../io.ts";
 import { type Painter, painter } from "../render/style.ts";
 
 export interface PolicyCommandOptions {
-  readonly alwaysPullImages?: boolean;
-  readonly json?: boolean;
-  readonly output?: "text" | "json" | "yaml";
-  readonly digestAlgorithms?: readonly string[];
+  readonly alwaysPullImages?: boolean | undefined;
+  readonly json?: boolean | undefined;
+  readonly output?: "text" | "json" | "yaml" | undefined;
+  readonly digestAlgorithms?: readonly string[] | undefined;
 }
 
 /** Name of standard input in messages. */

@@ -29,7 +29,7 @@ function graceText(ms: number): string {
 export interface PruneFlags {
   readonly dryRun: boolean;
   readonly json: boolean;
-  readonly store?: string;
+  readonly store?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
 }

@@ -5,26 +5,20 @@
 // tried in turn until one pulls, as the kubelet does.
 
 import {
-  type AuthCredential,
-  authJsonSource,
-  type CredentialProvider,
-  credentialChain,
+  defaultCredentialSources,
   defaultStoreDir,
-  dockerConfigSource,
   FsBlobStore,
   findImageRecords,
   type ImageRecord,
   KimgError,
   loadRegistriesConf,
+  type PolicyPullResult,
   type ProgressEvent,
   type PullPolicy,
   parseNormalizedNamed,
-  pullSecretsSource,
   pullTryingCredentials,
-  repoHost,
   type SecretObject,
   shortDigest,
-  staticSource,
 } from "../../pull-api.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes, formatDuration } from "../render/bytes.ts";
@@ -32,29 +26,29 @@ import { type BarStream, ProgressBars } from "../render/progress-bars.ts";
 import { safe, toJson } from "../render/safe.ts";
 
 interface StoreFlags {
-  readonly store?: string;
+  readonly store?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
 }
 
 export interface PullFlags extends StoreFlags {
-  readonly policy?: PullPolicy;
-  readonly platform?: string;
+  readonly policy?: PullPolicy | undefined;
+  readonly platform?: string | undefined;
   readonly jobs: number;
   readonly insecureHosts: readonly string[];
   readonly progress: "auto" | "plain" | "json";
   readonly isTTY: boolean;
   /** `--creds user:pass` for the image's registry. */
-  readonly creds?: string;
+  readonly creds?: string | undefined;
   /** `--pull-secret FILE` (repeatable): YAML/JSON files with Secret objects. */
-  readonly pullSecrets?: readonly string[];
+  readonly pullSecrets?: readonly string[] | undefined;
   /** `--registries-conf FILE`; else $CONTAINERS_REGISTRIES_CONF, the user's, the system's. */
-  readonly registriesConf?: string;
+  readonly registriesConf?: string | undefined;
   /** `--retries N`, `--max-retry-wait D`, `--stall-timeout D`, `--timeout D` as typed. */
-  readonly retries?: string;
-  readonly maxRetryWait?: string;
-  readonly stallTimeout?: string;
-  readonly timeout?: string;
+  readonly retries?: string | undefined;
+  readonly maxRetryWait?: string | undefined;
+  readonly stallTimeout?: string | undefined;
+  readonly timeout?: string | undefined;
 }
 
 /** A `--flag` duration (Go syntax: 30s, 2m, 1h30m) in ms; INPUT_INVALID (exit 2) otherwise. */
@@ -136,25 +130,23 @@ function progressText(e: ProgressEvent): string | undefined {
   }
 }
 
-/**
- * The credential sources in order: `--creds`, pull secrets, docker config.json (DOCKER_CONFIG),
- * containers auth.json (REGISTRY_AUTH_FILE), each tagged with the kind the image record shows.
- */
-async function credentialSources(
-  f: PullFlags,
-  host: string,
-): Promise<{ kind: string; source: CredentialProvider }[]> {
-  const out: { kind: string; source: CredentialProvider }[] = [];
-  if (f.creds !== undefined) out.push({ kind: "creds", source: staticSource(f.creds, { host }) });
-  const secrets: SecretObject[] = [];
-  if ((f.pullSecrets ?? []).length > 0) {
-    // Loads `yaml`: only when the flag is given (start-up of a plain pull, performance.md).
-    const { loadSecrets } = await import("./pull-secrets.ts");
-    for (const p of f.pullSecrets ?? []) secrets.push(...(await loadSecrets(p)));
-  }
-  if (secrets.length > 0) out.push({ kind: "pull-secret", source: pullSecretsSource(secrets) });
-  out.push({ kind: "docker-config", source: dockerConfigSource({ env: f.env, home: f.homedir }) });
-  out.push({ kind: "auth-json", source: authJsonSource({ env: f.env, home: f.homedir }) });
+/** The credential chain for `ref` from `--creds`, `--pull-secret` and the user's files. */
+async function credentialsOf(ref: string, f: PullFlags) {
+  const named = parseNormalizedNamed(ref); // throws as pull() would, before any file is read
+  return defaultCredentialSources({
+    env: f.env,
+    home: f.homedir,
+    creds: f.creds !== undefined ? { value: f.creds, host: named.domain } : undefined,
+    pullSecrets: await pullSecretObjects(f),
+  });
+}
+
+/** Secret objects from the `--pull-secret` files (loads `yaml` only when the flag is given). */
+async function pullSecretObjects(f: PullFlags): Promise<SecretObject[]> {
+  if ((f.pullSecrets ?? []).length === 0) return [];
+  const { loadSecrets } = await import("./pull-secrets.ts");
+  const out: SecretObject[] = [];
+  for (const p of f.pullSecrets ?? []) out.push(...(await loadSecrets(p)));
   return out;
 }
 
@@ -166,19 +158,107 @@ export const PLAIN_PROGRESS_MS = 5000;
 
 export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<number> {
   const started = Date.now();
-  const retry = await retryFlags(f); // flag errors before anything is opened
+  const opts = await pullOptionsOf(f); // flag errors before anything is opened
+  const { chain, describe } = await credentialsOf(ref, f);
+  const progress = progressPrinter(f, io);
+  // The kubelet's loop: every credential matching the image's repository, in order, until one
+  // pulls; other hosts (mirrors) get their first usable credential.
+  const r = await withDeadline(
+    opts.timeoutMs,
+    `pull ${ref}`,
+    `kimg pull --timeout ${f.timeout}`,
+    async (signal) =>
+      pullTryingCredentials(ref, f.policy, {
+        ...opts.pull,
+        store: await openStore(f),
+        candidates: chain,
+        describe,
+        otherHosts: chain,
+        onProgress: progress.onEvent,
+        signal,
+      }),
+  ).finally(() => progress.finish());
+  const line = summaryLine(r, Date.now() - started);
+  if (f.progress === "json") {
+    io.stdout.write(`${toJson({ type: "summary", action: r.action, message: line })}\n`);
+  } else io.stdout.write(`${safe(line)}\n`);
+  return EXIT.OK;
+}
+
+/** The pull options the flags give (retries, registries.conf, platform, jobs) and --timeout. */
+async function pullOptionsOf(f: PullFlags) {
+  const retry = await retryFlags(f);
   const timeoutMs =
     f.timeout === undefined ? undefined : await durationFlag("--timeout", f.timeout);
-  const store = await openStore(f);
+  const registriesConf = await loadRegistriesConf({
+    path: f.registriesConf,
+    env: f.env,
+    home: f.homedir,
+  });
+  return {
+    timeoutMs,
+    pull: {
+      jobs: f.jobs,
+      insecureHosts: f.insecureHosts,
+      registriesConf,
+      retry,
+      platform: f.platform,
+    },
+  };
+}
+
+/**
+ * Runs `work` with a signal that aborts after `timeoutMs` (none when undefined or past what a
+ * Node timer holds, ~24.8 days); a pull stopped by it fails with one wording, as `kimg run
+ * --timeout` says it (issue 10 item 16): `pull REF: context deadline exceeded (FLAG)`.
+ */
+async function withDeadline<T>(
+  timeoutMs: number | undefined,
+  what: string,
+  flag: string,
+  work: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (timeoutMs === undefined || timeoutMs > 2 ** 31 - 1) return work(undefined);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error("context deadline exceeded")), timeoutMs);
+  try {
+    return await work(deadline.signal);
+  } catch (e) {
+    if (!deadline.signal.aborted) throw e;
+    throw new KimgError("REGISTRY_UNAVAILABLE", `${what}: context deadline exceeded (${flag})`, {
+      cause: e,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last line of a pull: what was used or pulled, its size and how long it took. */
+function summaryLine(r: PolicyPullResult, elapsedMs: number): string {
+  if (r.action === "use-local") return r.message;
+  const i = r.image;
+  if (i.upToDate) return `Image is up to date for ${i.ref}`;
+  return `Pulled ${i.ref}: digest ${i.digest}, ${formatBytes(i.size)}, ${i.layers} layers (${formatBytes(i.bytesDownloaded)} downloaded) in ${formatDuration(elapsedMs)}`;
+}
+
+/**
+ * Progress as the flags and the terminal ask: docker-style bars redrawn in place on a terminal
+ * that can move the cursor (not TERM=dumb), JSON lines with `--progress json`, else one line per
+ * layer step — and, when piped or `--progress plain`, byte counts at most every
+ * PLAIN_PROGRESS_MS per layer.
+ */
+function progressPrinter(
+  f: PullFlags,
+  io: CliIO,
+): { onEvent: (e: ProgressEvent) => void; finish: () => void } {
   const json = f.progress === "json";
   const everyEvent = f.progress === "plain" || (f.progress === "auto" && !f.isTTY);
-  // A terminal that can move the cursor (not TERM=dumb): docker-style bars, redrawn in place.
   const bars =
     f.progress === "auto" && f.isTTY && f.env.TERM !== "dumb"
       ? new ProgressBars(io.stdout as BarStream, { lineOf: progressLine })
       : undefined;
   const lastProgress = new Map<string, number>();
-  const onProgress = (e: ProgressEvent): void => {
+  const onEvent = (e: ProgressEvent): void => {
     if (e.type === "blob-start") lastProgress.set(e.digest, Date.now());
     if (bars !== undefined) {
       bars.onEvent(e);
@@ -191,78 +271,13 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
     if (e.type === "blob-progress") {
       if (!everyEvent) return; // a TTY: one line per layer step
       const now = Date.now();
-      const last = lastProgress.get(e.digest) ?? 0;
-      if (now - last < PLAIN_PROGRESS_MS) return;
+      if (now - (lastProgress.get(e.digest) ?? 0) < PLAIN_PROGRESS_MS) return;
       lastProgress.set(e.digest, now);
     }
     const line = progressLine(e);
     if (line !== undefined) io.stdout.write(`${line}\n`);
   };
-  const named = parseNormalizedNamed(ref); // throws as pull() would, before any file is read
-  const registriesConf = await loadRegistriesConf({
-    ...(f.registriesConf !== undefined ? { path: f.registriesConf } : {}),
-    env: f.env,
-    home: f.homedir,
-  });
-  const repo = `${named.domain}/${named.path}`;
-  const sources = await credentialSources(f, repoHost(repo));
-  const kindOf = new WeakMap<AuthCredential, string>();
-  const tagged = sources.map(
-    ({ kind, source }): CredentialProvider => ({
-      name: source.name,
-      async lookupAll(r, signal) {
-        const list = await source.lookupAll(r, signal);
-        for (const c of list) kindOf.set(c, kind);
-        return list;
-      },
-    }),
-  );
-  const chain = credentialChain(tagged);
-  const deadline = timeoutMs !== undefined ? new AbortController() : undefined;
-  const deadlineTimer =
-    deadline !== undefined && timeoutMs !== undefined && timeoutMs <= 2 ** 31 - 1
-      ? setTimeout(() => deadline.abort(new Error("context deadline exceeded")), timeoutMs)
-      : undefined;
-  // The kubelet's loop: every credential matching the image's repository, in order, until one
-  // pulls; other hosts (mirrors) get their first usable credential.
-  const r = await pullTryingCredentials(ref, f.policy, {
-    store,
-    candidates: chain,
-    describe: (c) => ({ kind: kindOf.get(c) ?? "credential-store" }),
-    otherHosts: chain,
-    jobs: f.jobs,
-    insecureHosts: f.insecureHosts,
-    ...(registriesConf !== undefined ? { registriesConf } : {}),
-    onProgress,
-    retry,
-    ...(deadline !== undefined ? { signal: deadline.signal } : {}),
-    ...(f.platform !== undefined ? { platform: f.platform } : {}),
-  })
-    .catch((e: unknown) => {
-      // One wording for a deadline, as `kimg run --timeout` says it (issue 10 item 16).
-      if (deadline?.signal.aborted === true) {
-        throw new KimgError(
-          "REGISTRY_UNAVAILABLE",
-          `pull ${ref}: context deadline exceeded (kimg pull --timeout ${f.timeout})`,
-          { cause: e },
-        );
-      }
-      throw e;
-    })
-    .finally(() => {
-      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
-      bars?.finish();
-    });
-  let line: string;
-  if (r.action === "use-local") line = r.message;
-  else if (r.image.upToDate) line = `Image is up to date for ${r.image.ref}`;
-  else {
-    const i = r.image;
-    line = `Pulled ${i.ref}: digest ${i.digest}, ${formatBytes(i.size)}, ${i.layers} layers (${formatBytes(i.bytesDownloaded)} downloaded) in ${formatDuration(Date.now() - started)}`;
-  }
-  if (json) io.stdout.write(`${toJson({ type: "summary", action: r.action, message: line })}\n`);
-  else io.stdout.write(`${safe(line)}\n`);
-  return EXIT.OK;
+  return { onEvent, finish: () => bars?.finish() };
 }
 
 /**
@@ -320,9 +335,9 @@ export function renderImages(records: readonly ImageRecord[]): string {
 export interface ImagesFlags extends StoreFlags {
   readonly json: boolean;
   /** `-q`: only the image IDs (manifest digests), one per image, as `crictl images -q`. */
-  readonly quiet?: boolean;
+  readonly quiet?: boolean | undefined;
   /** `[REPOSITORY[:TAG]]` */
-  readonly filter?: string;
+  readonly filter?: string | undefined;
 }
 
 export async function runImages(f: ImagesFlags, io: CliIO): Promise<number> {

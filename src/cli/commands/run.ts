@@ -17,8 +17,9 @@ import {
   isKimgError,
   KimgError,
   type KubeletConfiguration,
+  kubeletConfigurationFromText,
   loadCredentialProviderConfig,
-  loadKubeletConfiguration,
+  loadKubeletConfigurationFile,
   loadManifests,
   loadRegistriesConf,
   type ManifestObject,
@@ -35,19 +36,19 @@ import { safe, toJson } from "../render/safe.ts";
 
 export interface RunFlags {
   readonly files: readonly string[];
-  readonly store?: string;
-  readonly nodeConfig?: string;
+  readonly store?: string | undefined;
+  readonly nodeConfig?: string | undefined;
   readonly alwaysPullImages: boolean;
   readonly timeout: string;
   readonly output: "table" | "json";
-  readonly namespace?: string;
-  readonly platform?: string;
+  readonly namespace?: string | undefined;
+  readonly platform?: string | undefined;
   readonly insecureHosts: readonly string[];
-  readonly registriesConf?: string;
+  readonly registriesConf?: string | undefined;
   /** The kubelet's --root-dir: where node config.json is looked for first. */
-  readonly rootDir?: string;
-  readonly credentialProviderConfig?: string;
-  readonly credentialProviderBinDir?: string;
+  readonly rootDir?: string | undefined;
+  readonly credentialProviderConfig?: string | undefined;
+  readonly credentialProviderBinDir?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -70,27 +71,23 @@ async function objectsOf(path: string, io: CliIO): Promise<ManifestObject[]> {
   return file.documents.map((d) => ({ value: d.document.toJS(), where: `${source}:${d.line}` }));
 }
 
-/** The node's KubeletConfiguration: the file's, else the kubelet's defaults. */
+/** The node's KubeletConfiguration: the file's (`-` = standard input), else the defaults. */
 export async function loadNodeConfig(
   path: string | undefined,
   io: CliIO,
 ): Promise<KubeletConfiguration> {
   if (path === undefined) return defaultKubeletConfiguration();
-  const objects = await objectsOf(path, io);
-  if (objects.length !== 1) {
-    throw new KimgError(
-      "INPUT_INVALID",
-      `${path}: expected one KubeletConfiguration document, found ${objects.length}`,
-    );
-  }
-  try {
-    const { config, warnings } = loadKubeletConfiguration(objects[0]?.value);
-    for (const w of warnings) io.stderr.write(`kimg: ${path}: warning: ${w}\n`);
-    return config;
-  } catch (e) {
-    if (e instanceof KimgError) throw new KimgError("INPUT_INVALID", `${path}: ${e.message}`);
-    throw e;
-  }
+  const { config, warnings } =
+    path === "-"
+      ? kubeletConfigurationFromText(await readText(path, io), "<stdin>")
+      : await loadKubeletConfigurationFile(path);
+  printConfigWarnings(path === "-" ? "<stdin>" : path, warnings, io);
+  return config;
+}
+
+/** The kubelet only logs these (unknown fields, gates kimg ignores): one line each. */
+export function printConfigWarnings(path: string, warnings: readonly string[], io: CliIO): void {
+  for (const w of warnings) io.stderr.write(`kimg: ${path}: warning: ${w}\n`);
 }
 
 /** kubectl's HumanDuration (k8s.io/apimachinery pkg/util/duration). */
@@ -221,7 +218,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
   for (const file of f.files) objects.push(...(await objectsOf(file, io)));
   const input = podsFromObjects(objects, {
     alwaysPullImages: f.alwaysPullImages,
-    ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
+    namespace: f.namespace,
   });
   // A malformed pull secret is refused before anything runs, located (issue 18); the kubelet
   // would fail each pull that uses it with the same text, unlocated.
@@ -284,7 +281,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
     );
   }
   const registriesConf = await loadRegistriesConf({
-    ...(f.registriesConf !== undefined ? { path: f.registriesConf } : {}),
+    path: f.registriesConf,
     env: f.env,
     home,
   });
@@ -321,8 +318,8 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
     secrets: input.secrets,
     nodeCredentials,
     insecureHosts: f.insecureHosts,
-    ...(registriesConf !== undefined ? { registriesConf } : {}),
-    ...(f.platform !== undefined ? { platform: f.platform } : {}),
+    registriesConf,
+    platform: f.platform,
     onEvent: (e) => {
       events.push(e);
       if (json) {
@@ -332,7 +329,7 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
             reason: e.reason,
             message: e.message,
             pod: e.pod,
-            ...(e.container !== undefined ? { container: e.container } : {}),
+            container: e.container,
             time: new Date(e.time).toISOString(),
           })}\n`,
         );

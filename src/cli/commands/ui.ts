@@ -15,11 +15,11 @@ import { type CliIO, EXIT } from "../io.ts";
 export interface UiFlags {
   readonly port: number;
   /** Only set when the user typed --host (the only way to bind a non-loopback address). */
-  readonly host?: string;
-  readonly store?: string;
+  readonly host?: string | undefined;
+  readonly store?: string | undefined;
   readonly open: boolean;
   readonly insecureHosts: readonly string[];
-  readonly registriesConf?: string;
+  readonly registriesConf?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
 }
@@ -54,9 +54,9 @@ export async function runUi(f: UiFlags, io: CliIO): Promise<number> {
   const ui = await startUiServer({
     port: f.port,
     ...(f.host !== undefined ? { host: f.host, hostExplicit: true } : {}),
-    ...(f.store !== undefined ? { store: f.store } : {}),
+    store: f.store,
     insecureHosts: f.insecureHosts,
-    ...(f.registriesConf !== undefined ? { registriesConf: f.registriesConf } : {}),
+    registriesConf: f.registriesConf,
     env: f.env,
     homedir: f.homedir,
   });

@@ -21,13 +21,13 @@ import { safe, toJson } from "../render/safe.ts";
 import type { PullFlags } from "./pull.ts";
 
 export interface UnpackFlags {
-  readonly platform?: string;
-  readonly store?: string;
+  readonly platform?: string | undefined;
+  readonly store?: string | undefined;
   readonly force: boolean;
   /** `--max-size` as written (10Gi, 500MB…). */
-  readonly maxSize?: string;
+  readonly maxSize?: string | undefined;
   /** `--max-files` as written. */
-  readonly maxFiles?: string;
+  readonly maxFiles?: string | undefined;
   /** `--allow-devices`, `--keep-setuid`, `--keep-privileged-xattrs` (src/unpack Privileges). */
   readonly allowDevices: boolean;
   readonly keepSetuid: boolean;
@@ -36,14 +36,14 @@ export interface UnpackFlags {
   /** `--insecure-registry` (repeatable), for the pull of an absent image. */
   readonly insecureHosts: readonly string[];
   /** `--creds`, `--pull-secret`, `--registries-conf`: the pull's, as `kimg pull` takes them. */
-  readonly creds?: string;
-  readonly pullSecrets?: readonly string[];
-  readonly registriesConf?: string;
+  readonly creds?: string | undefined;
+  readonly pullSecrets?: readonly string[] | undefined;
+  readonly registriesConf?: string | undefined;
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
   /** Stops the unpack (SIGINT/SIGTERM): the temp directory is removed, DIR not created. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 function parseMaxFiles(s: string): number {
@@ -85,8 +85,8 @@ export async function runUnpack(
     keepSetuid: f.keepSetuid,
     keepPrivilegedXattrs: f.keepPrivilegedXattrs,
     limits,
-    ...(f.platform !== undefined ? { platform: f.platform } : {}),
-    ...(f.signal !== undefined ? { signal: f.signal } : {}),
+    platform: f.platform,
+    signal: f.signal,
   };
   // DIR's parent must exist: said before any pull (issue 10 item 11).
   await checkUnpackParent(dir);
@@ -102,13 +102,13 @@ export async function runUnpack(
     const { runPull } = await import("./pull.ts");
     const pullIO: CliIO = f.json ? { ...io, stdout: io.stderr } : io;
     const pf: PullFlags = {
-      ...(f.platform !== undefined ? { platform: f.platform } : {}),
+      platform: f.platform,
       jobs: 3,
       store: storeDir,
       insecureHosts: f.insecureHosts,
-      ...(f.creds !== undefined ? { creds: f.creds } : {}),
-      ...(f.pullSecrets !== undefined ? { pullSecrets: f.pullSecrets } : {}),
-      ...(f.registriesConf !== undefined ? { registriesConf: f.registriesConf } : {}),
+      creds: f.creds,
+      pullSecrets: f.pullSecrets,
+      registriesConf: f.registriesConf,
       progress: f.json ? "plain" : "auto",
       isTTY: f.json ? false : f.isTTY,
       env: f.env,

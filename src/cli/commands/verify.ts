@@ -18,7 +18,7 @@ export interface VerifyFlags {
   readonly refs: readonly string[];
   readonly repair: boolean;
   readonly json: boolean;
-  readonly store?: string;
+  readonly store?: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
 }

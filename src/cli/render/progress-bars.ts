@@ -33,10 +33,10 @@ export interface ProgressBarsOptions {
   /** A line for events that are not per-layer (resolve, manifest); undefined prints nothing. */
   readonly lineOf?: (e: ProgressEvent) => string | undefined;
   /** Least time between redraws. Default 100 ms. */
-  readonly intervalMs?: number;
-  readonly now?: () => number;
-  readonly setTimer?: (fn: () => void, ms: number) => unknown;
-  readonly clearTimer?: (t: unknown) => void;
+  readonly intervalMs?: number | undefined;
+  readonly now?: (() => number) | undefined;
+  readonly setTimer?: ((fn: () => void, ms: number) => unknown) | undefined;
+  readonly clearTimer?: ((t: unknown) => void) | undefined;
 }
 
 type Status = "Waiting" | "Downloading" | "Download complete" | "Already exists" | "Pull complete";
