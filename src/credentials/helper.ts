@@ -12,9 +12,9 @@
 // output, which the error keeps as `withheld` for `--debug` only. The protocol's own messages
 // ("no credentials server URL", "no credentials username") are shown as docker shows them.
 
-import { spawn } from "node:child_process";
 import { KimgError } from "../errors.ts";
 import { AuthCredential, goStringFields, isObject } from "./credential.ts";
+import { runBounded } from "./subprocess.ts";
 
 export const HELPER_PREFIX = "docker-credential-";
 export const ERR_CREDENTIALS_NOT_FOUND = "credentials not found in native keychain";
@@ -33,80 +33,39 @@ export interface HelperOptions {
   signal?: AbortSignal | undefined;
 }
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-}
-
-function run(
+async function run(
   program: string,
   input: string,
   opts: HelperOptions,
   timeoutMs: number,
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const fail = (msg: string) =>
-      reject(new KimgError("CREDENTIAL_HELPER_FAILED", `error getting credentials - ${msg}`));
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(program, ["get"], {
-        env: opts.env ?? process.env,
-        stdio: ["pipe", "pipe", "ignore"],
-        // own process group, so a timeout kills the helper and anything it started
-        detached: true,
-      });
-    } catch (e) {
-      fail(`err: ${(e as Error).message}`);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (f: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      f();
-    };
-    const kill = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    };
-    const timer = setTimeout(() => {
-      kill();
-      finish(() => fail(`err: ${program} get: timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onAbort = () => {
-      kill();
-      finish(() => reject(new KimgError("ABORTED", `${program} get: aborted`)));
-    };
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (e: NodeJS.ErrnoException) => {
+): Promise<{ code: number | null; stdout: string }> {
+  const fail = (msg: string) =>
+    new KimgError("CREDENTIAL_HELPER_FAILED", `error getting credentials - ${msg}`);
+  const r = await runBounded({
+    program,
+    args: ["get"],
+    input,
+    env: opts.env ?? process.env,
+    timeoutMs,
+    stdoutMax: OUTPUT_MAX,
+    signal: opts.signal,
+  });
+  switch (r.kind) {
+    case "exit":
+      return { code: r.code, stdout: r.stdout };
+    case "timeout":
+      throw fail(`err: ${program} get: timed out after ${timeoutMs} ms`);
+    case "overflow":
+      throw fail(`err: ${program} get: output over ${OUTPUT_MAX} bytes`);
+    case "aborted":
+      throw new KimgError("ABORTED", `${program} get: aborted`);
+    case "spawn-error": {
+      const e = r.error;
       const msg =
         e.code === "ENOENT" ? `exec: "${program}": executable file not found in $PATH` : e.message;
-      finish(() => fail(`err: ${msg}, out: \`\``));
-    });
-    child.stdout?.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > OUTPUT_MAX) {
-        kill();
-        finish(() => fail(`err: ${program} get: output over ${OUTPUT_MAX} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    child.on("close", (code) => {
-      finish(() => resolve({ code, stdout: Buffer.concat(chunks).toString("utf8") }));
-    });
-    child.stdin?.on("error", () => {
-      // the helper may exit without reading stdin; its exit status tells the story
-    });
-    child.stdin?.end(input);
-  });
+      throw fail(`err: ${msg}, out: \`\``);
+    }
+  }
 }
 
 /**

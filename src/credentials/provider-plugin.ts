@@ -27,7 +27,6 @@
 //   so upstream says `plugin binary executable  did not exist` (no path). Matched.
 // - Cache purge: expired entries are dropped when looked up and all at once every 15 minutes.
 
-import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -46,6 +45,7 @@ import {
 } from "../go/index.ts";
 import { AuthCredential, type CredentialProvider, isObject, NODE_ORIGIN } from "./credential.ts";
 import { DockerKeyring, parseSchemelessUrl, urlsMatchStr } from "./keyring.ts";
+import { runBounded } from "./subprocess.ts";
 
 export const CREDENTIAL_PROVIDER_CONFIG_KIND = "CredentialProviderConfig";
 export const CREDENTIAL_PROVIDER_CONFIG_GROUP = "kubelet.config.k8s.io";
@@ -652,7 +652,7 @@ export interface ExecPluginOptions {
 }
 
 /** plugin.go `execPlugin.ExecPlugin`: run the plugin for `image`, return its decoded response. */
-export function execCredentialProviderPlugin(
+export async function execCredentialProviderPlugin(
   opts: ExecPluginOptions,
   image: string,
 ): Promise<CredentialProviderResponse> {
@@ -662,103 +662,44 @@ export function execCredentialProviderPlugin(
   const env: NodeJS.ProcessEnv = { ...(opts.baseEnv ?? process.env) };
   for (const v of opts.env ?? []) env[v.name] = v.value;
   const prefix = `error execing credential provider plugin ${opts.name} for image ${image}`;
-  return new Promise((resolvePromise, reject) => {
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(program, [...(opts.args ?? [])], {
-        env,
-        stdio: ["pipe", "pipe", "pipe"],
-        detached: true,
-      });
-    } catch (e) {
-      reject(pluginError(`${prefix}: fork/exec ${program}: ${(e as Error).message}: `));
-      return;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let outSize = 0;
-    let errSize = 0;
-    let done = false;
-    let timedOut = false;
-    let overflow = false;
-    const kill = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    const finish = (f: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      f();
-    };
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      const msg =
-        e.code === "ENOENT"
-          ? "no such file or directory"
-          : e.code === "EACCES"
-            ? "permission denied"
-            : e.message;
-      finish(() => reject(pluginError(`${prefix}: fork/exec ${program}: ${msg}: `)));
-    });
-    child.stdout?.on("data", (c: Buffer) => {
-      outSize += c.length;
-      if (outSize > STDOUT_MAX) {
-        overflow = true;
-        kill();
-        return;
-      }
-      out.push(c);
-    });
-    child.stderr?.on("data", (c: Buffer) => {
-      if (errSize < STDERR_MAX) err.push(c);
-      errSize += c.length;
-    });
-    child.stdin?.on("error", () => {
-      // the plugin may exit without reading its request; its exit status tells the story
-    });
-    child.stdin?.end(credentialProviderRequest(opts.apiVersion, image));
-    child.on("close", (code, signal) => {
-      // Upstream appends the plugin's stderr to the error; kimg never does (it may hold a
-      // secret, issue 18): the error keeps it as `withheld`, shown only with --debug.
-      const stderr = oneLine(Buffer.concat(err).toString("utf8"));
-      const hidden = (why: string): KimgError =>
-        pluginError(
-          `${prefix}: ${why}: ${stderr === "" ? "" : `stderr not shown (it may hold secrets; to see it, run ${program} with the request on stdin)`}`,
-          stderr === "" ? undefined : { from: program, text: stderr },
-        );
-      finish(() => {
-        if (timedOut) {
-          reject(hidden("context deadline exceeded"));
-        } else if (overflow) {
-          reject(hidden(`output over ${STDOUT_MAX} bytes`));
-        } else if (code !== 0) {
-          const status =
-            signal !== null
-              ? `signal: ${signal === "SIGKILL" ? "killed" : signal}`
-              : `exit status ${code}`;
-          reject(hidden(status));
-        } else {
-          try {
-            resolvePromise(
-              parseCredentialProviderResponse(Buffer.concat(out).toString("utf8"), opts.apiVersion),
-            );
-          } catch (e) {
-            reject(e);
-          }
-        }
-      });
-    });
+  const r = await runBounded({
+    program,
+    args: opts.args ?? [],
+    input: credentialProviderRequest(opts.apiVersion, image),
+    env,
+    timeoutMs,
+    stdoutMax: STDOUT_MAX,
+    stderrMax: STDERR_MAX,
   });
+  if (r.kind === "spawn-error") {
+    const e = r.error;
+    const msg =
+      e.code === "ENOENT"
+        ? "no such file or directory"
+        : e.code === "EACCES"
+          ? "permission denied"
+          : e.message;
+    throw pluginError(`${prefix}: fork/exec ${program}: ${msg}: `);
+  }
+  // Upstream appends the plugin's stderr to the error; kimg never does (it may hold a secret,
+  // issue 18): the error keeps it as `withheld`, shown only with --debug.
+  const stderr = oneLine(r.stderr);
+  const hidden = (why: string): KimgError =>
+    pluginError(
+      `${prefix}: ${why}: ${stderr === "" ? "" : `stderr not shown (it may hold secrets; to see it, run ${program} with the request on stdin)`}`,
+      stderr === "" ? undefined : { from: program, text: stderr },
+    );
+  if (r.kind === "timeout" || r.kind === "aborted") throw hidden("context deadline exceeded");
+  if (r.kind === "overflow") throw hidden(`output over ${STDOUT_MAX} bytes`);
+  if (r.code !== 0) {
+    throw hidden(
+      r.signal !== null
+        ? `signal: ${r.signal === "SIGKILL" ? "killed" : r.signal}`
+        : `exit status ${r.code}`,
+    );
+  }
+  return parseCredentialProviderResponse(r.stdout, opts.apiVersion);
 }
-
-// ---- the provider: cache, singleflight, keyring entries --------------------------------------
 
 export interface PluginProviderOptions {
   /** `--image-credential-provider-bin-dir`. */

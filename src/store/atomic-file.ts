@@ -33,19 +33,27 @@ export async function fsyncDir(dir: string): Promise<void> {
 export interface AtomicWriteOptions {
   /** fsync the file and its directory (default). false for files a crash makes meaningless. */
   readonly durable?: boolean | undefined;
+  /** The file's mode. Default 0644; 0600 for what may say who pulled what (pull records). */
+  readonly mode?: number | undefined;
+  /** Called once the temp file is durable, just before the rename (a crash-test failpoint). */
+  readonly beforeRename?: (() => void) | undefined;
 }
 
+/**
+ * The temp file: `<pid>-<hex>-<name>.tmp` in `tmpDir` (the store's tmp/, or the target's own
+ * directory for files kept outside a store), so leftovers of a crash are recognisable.
+ */
 async function writeTemp(
   tmpDir: string,
   target: string,
   data: string,
-  durable = true,
+  opts: AtomicWriteOptions = {},
 ): Promise<string> {
-  const tmp = join(tmpDir, uniqueName(basename(target)));
-  const fh = await open(tmp, "wx", 0o644);
+  const tmp = join(tmpDir, `${uniqueName(basename(target))}.tmp`);
+  const fh = await open(tmp, "wx", opts.mode ?? 0o644);
   try {
     await fh.writeFile(data, "utf8");
-    if (durable) await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
@@ -63,8 +71,9 @@ export async function writeFileAtomic(
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
   const durable = opts.durable !== false;
-  const tmp = await writeTemp(tmpDir, target, data, durable);
+  const tmp = await writeTemp(tmpDir, target, data, opts);
   try {
+    opts.beforeRename?.();
     await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });

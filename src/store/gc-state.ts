@@ -1,18 +1,7 @@
-// The image GC manager's node state, kept in the store so consecutive kimg runs behave like one
-// long-running kubelet: `<store>/image_manager/gc-state.json` (next to the KEP-2535 pull
-// records; directory 0700, file 0600, written atomically: temp file, fsync, rename, fsync dir).
-//
-// The kubelet keeps this in memory (pkg/kubelet/images/image_gc_manager.go: imageRecords with
-// firstDetected per image ID; kubelet.go StartGarbageCollection: beganGC); kimg is a command
-// that exits, so it persists both:
-//   {"kind":"ImageGCState","version":1,"gcRunningSince":"<RFC 3339>",
-//    "images":{"<image ID>":{"firstDetected":"<RFC 3339>"}}}
-
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KimgError } from "../errors.ts";
-import { errnoCode, fsyncDir, isRecord } from "./atomic-file.ts";
+import { errnoCode, isRecord, writeFileAtomic } from "./atomic-file.ts";
 
 export const IMAGE_GC_STATE_FILE = "gc-state.json";
 
@@ -91,23 +80,8 @@ export class ImageGCStateFile {
         : {}),
       images,
     };
-    const tmp = `${this.path}.${randomBytes(6).toString("hex")}.tmp`;
-    const fh = await open(tmp, "wx", 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(doc, null, 2)}\n`, "utf8");
-      await fh.sync();
-    } catch (e) {
-      await fh.close().catch(() => {});
-      await rm(tmp, { force: true });
-      throw e;
-    }
-    await fh.close();
-    try {
-      await rename(tmp, this.path);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
-    await fsyncDir(this.dir);
+    await writeFileAtomic(this.dir, this.path, `${JSON.stringify(doc, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
 }

@@ -5,11 +5,11 @@
 // dir) as pkg/kubelet/images/pullmanager/fs_pullrecords.go does. The contents are opaque here
 // (JSON values); src/kubelet validates them.
 
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KimgError } from "../errors.ts";
-import { errnoCode, fsyncDir } from "./atomic-file.ts";
+import { errnoCode, writeFileAtomic } from "./atomic-file.ts";
 
 export type PullRecordKind = "pulling" | "pulled";
 
@@ -53,25 +53,10 @@ export class PullRecordFiles {
   async write(kind: PullRecordKind, key: string, value: unknown): Promise<void> {
     const dir = await this.#ensure(kind);
     const target = join(dir, pullRecordFileName(key));
-    const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const fh = await open(tmp, "wx", 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(value)}\n`, "utf8");
-      await fh.sync();
-    } catch (e) {
-      await fh.close().catch(() => {});
-      await rm(tmp, { force: true });
-      throw e;
-    }
-    await fh.close();
-    this.#opts.beforeRename?.(kind);
-    try {
-      await rename(tmp, target);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
-    await fsyncDir(dir);
+    await writeFileAtomic(dir, target, `${JSON.stringify(value)}\n`, {
+      mode: 0o600,
+      beforeRename: () => this.#opts.beforeRename?.(kind),
+    });
   }
 
   /** The record for `key`; undefined when there is none. STORE_CORRUPT when it is not JSON. */
