@@ -15,7 +15,7 @@ const SRC = resolve(import.meta.dirname, "../src");
 const LAYERS: readonly (readonly string[])[] = [
   ["errors"],
   // Go's and apimachinery's text forms: durations, %q, field.Error, aggregate.Error.
-  ["go"],
+  ["go", "limit"],
   ["ref"],
   // The pure OCI model (manifests, indexes, configs, platforms) and the pull-policy rules.
   ["oci", "policy"],

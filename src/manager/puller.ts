@@ -13,6 +13,7 @@
 // pulls in flight at once (same key) share one run.
 
 import { KimgError } from "../errors.ts";
+import { Semaphore } from "../limit/index.ts";
 
 export interface PullerOptions {
   /** serializeImagePulls. Default true. */
@@ -60,26 +61,6 @@ export class TokenBucket {
       return true;
     }
     return false;
-  }
-}
-
-class Semaphore {
-  #free: number;
-  readonly #waiters: (() => void)[] = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-  release(): void {
-    const next = this.#waiters.shift();
-    if (next !== undefined) next();
-    else this.#free++;
   }
 }
 

@@ -22,6 +22,7 @@
 // 4. record the image (putImage) under its ORIGINAL normalized name (not the mirror's).
 
 import { isKimgError, KimgError } from "../errors.ts";
+import { mapLimit } from "../limit/index.ts";
 import {
   checkLayersMatchConfig,
   configPlatform,
@@ -45,6 +46,7 @@ import {
   RegistryClient,
   type RetryOptions,
   type RetryWait,
+  retryOptions,
 } from "../registry/index.ts";
 import type { CredentialSource, FsBlobStore, ImagePlatform, Lease } from "../store/index.ts";
 import { normalizeImageName, wantedPlatform, writeBlob } from "../store/index.ts";
@@ -70,8 +72,6 @@ export interface PullOptions {
   readonly credentialSource?: CredentialSource | undefined;
   /** A client to use for the endpoint with its host; clients for other endpoints are made and closed. */
   readonly client?: RegistryClient | undefined;
-  /** Attempts per blob when its stream breaks (each resumes at the store's offset). Default 5. */
-  readonly blobAttempts?: number | undefined;
   readonly retry?: Partial<RetryOptions> | undefined;
   readonly onProgress?: ((e: ProgressEvent) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -81,7 +81,6 @@ export interface PullOptions {
 export type PulledImage = PullResult;
 
 const DEFAULT_JOBS = 3;
-const DEFAULT_BLOB_ATTEMPTS = 5;
 
 function imagePlatform(p: Platform): ImagePlatform {
   return {
@@ -138,30 +137,6 @@ async function readBlob(store: FsBlobStore, digest: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await store.open(digest)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** Bounded parallel map. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  f: (x: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await f(items[i] as T);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed !== undefined) throw failed;
-  return out;
 }
 
 interface Plan {
@@ -316,10 +291,15 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
         emit?.({ type: "blob-skipped", digest: b.digest, mediaType: b.mediaType, size: b.size });
         return;
       }
-      const attempts = Math.max(1, opts.blobAttempts ?? DEFAULT_BLOB_ATTEMPTS);
+      // One retry policy (issue 11): the client retries each request (connection errors, 5xx,
+      // 429) up to retry.maxAttempts; this loop only resumes a body that broke after the
+      // response arrived, at the store's offset, within the same number of attempts. A request
+      // the client gave up on is not tried again here (5 × 5 = 25 requests before).
+      const attempts = Math.max(1, retryOptions(opts.retry).maxAttempts);
       let got = 0;
       let fetched = false;
       for (let attempt = 1; ; attempt++) {
+        let inBody = false;
         try {
           const r = await writeBlob(
             store,
@@ -335,6 +315,7 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
                 attempt,
               });
               const res = await client.getBlob(repo, b, { ...ro, offset });
+              inBody = true;
               const tick = progressThrottle(emit, b.digest, b.size);
               let current = res.offset;
               async function* counted(): AsyncIterable<Uint8Array> {
@@ -376,6 +357,7 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
           // otherwise hold the pull for attempts × the stall limit (issue 10 item 21).
           const stalled = (e as { stalled?: boolean }).stalled === true;
           if (
+            inBody &&
             attempt < (stalled ? Math.min(2, attempts) : attempts) &&
             retryable(e) &&
             signal?.aborted !== true

@@ -40,5 +40,6 @@ export {
   parseRetryAfter,
   type RetryOptions,
   type RetryWait,
+  retryOptions,
   STALL_MIN_BYTES,
 } from "./retry.ts";

@@ -4,6 +4,7 @@
 // `makeRequestToResolvedURL`, `parseRetryAfter`: up to 5 tries, 2 s doubling, cap 60 s) rather
 // than containerd (core/remotes/docker/resolver.go `retryRequest`, which ignores Retry-After);
 // see ../../shared/specs/registry.md §1.7. Clock and sleep are injectable for tests.
+import { setTimeout as delay } from "node:timers/promises";
 
 export interface RetryOptions {
   /** Tries per request, first included. Default 5. */
@@ -46,21 +47,10 @@ export interface RetryWait {
   readonly attempt: number;
 }
 
+/** node:timers/promises' sleep; an abort rejects with the signal's reason, as fetch does. */
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason);
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+  return delay(ms, undefined, { signal }).catch(() => {
+    throw signal?.reason;
   });
 }
 

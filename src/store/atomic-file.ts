@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { link, open, readFile, rename, rm, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { KimgError } from "../errors.ts";
 
 /** `<pid>-<12 hex>`: unique per call, and says which process made a temp file. */
@@ -133,20 +134,8 @@ export function isRecord(x: unknown): x is Record<string, unknown> {
 
 /** Resolves after `ms`, or rejects with ABORTED when `signal` fires first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(signal));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+  return delay(ms, undefined, { signal }).catch(() => {
+    throw abortError(signal);
   });
 }
 

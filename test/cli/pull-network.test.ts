@@ -6,8 +6,11 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, it } from "node:test";
+import { isKimgError } from "../../src/errors.ts";
+import { pull } from "../../src/pull/index.ts";
+import { FsBlobStore } from "../../src/store/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
-import { startFaultServer } from "../helpers/fault-registry.ts";
+import { forwardTo, startFaultServer } from "../helpers/fault-registry.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
 import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
@@ -81,5 +84,33 @@ describe("a blob connection that closes halfway on every attempt", { timeout: 18
     );
     assert.doesNotMatch(r.stderr, /internal error/);
     assert.ok(cuts >= 5, `${cuts} cuts`);
+  });
+
+  it("a blob the registry keeps refusing (503) is asked for maxAttempts times, not attempts²", async (t) => {
+    // Issue 11: the pull's blob loop (5 attempts) wrapped the client's retry (5): 25 requests.
+    const layer = img.layers[0]?.digest ?? "";
+    const front = await startFaultServer(t);
+    front.handle((req, res) => {
+      if (req.method === "GET" && req.url?.endsWith(`/blobs/${layer}`)) {
+        res.writeHead(503).end();
+        return;
+      }
+      forwardTo(reg.host, req, res);
+    });
+    const store = await FsBlobStore.open(makeTempDir("kimg-503-store-"));
+    dirs.push(store.root);
+    const waits: number[] = [];
+    await assert.rejects(
+      pull(`${front.host}/cut/app:v1`, {
+        store,
+        retry: { maxAttempts: 3, sleep: async (ms) => void waits.push(ms) },
+      }),
+      (e: Error) => isKimgError(e, "REGISTRY_UNAVAILABLE"),
+    );
+    const blobGets = front.requests.filter(
+      (r) => r.method === "GET" && r.url.endsWith(`/blobs/${layer}`),
+    );
+    assert.equal(blobGets.length, 3);
+    assert.equal(waits.length, 2);
   });
 });
