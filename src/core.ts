@@ -4,6 +4,7 @@
 
 export * from "./errors.ts";
 export * from "./explain/index.ts";
+export * from "./format/index.ts";
 export * from "./go/index.ts";
 export * from "./oci/index.ts";
 export * from "./policy/index.ts";

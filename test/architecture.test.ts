@@ -15,7 +15,8 @@ const SRC = resolve(import.meta.dirname, "../src");
 const LAYERS: readonly (readonly string[])[] = [
   ["errors"],
   // Go's and apimachinery's text forms: durations, %q, field.Error, aggregate.Error.
-  ["go", "limit"],
+  // Bounded concurrency; text for people (import-free: the web page loads it as is).
+  ["go", "limit", "format"],
   ["ref"],
   // The pure OCI model (manifests, indexes, configs, platforms) and the pull-policy rules.
   ["oci", "policy"],

@@ -7,6 +7,11 @@
 // (/api/manifests), "Images on this node" (/api/images, inspect, remove) and "Pull" (POST
 // /api/pull, then the server-sent events of /api/pull/ID/events).
 
+import { formatBytes, formatDuration, progressText, shortDigest as short } from "./lib/format.js";
+
+/** `sha256:` + 12 hex digits (src/format, as the CLI shortens digests); `-` when absent. */
+const shortDigest = (d) => (typeof d === "string" && d !== "" ? short(d) : "-");
+
 const TOKEN = document.querySelector('meta[name="kimg-token"]')?.getAttribute("content") ?? "";
 
 // ---------------------------------------------------------------------------------------------
@@ -127,27 +132,6 @@ async function request(path, { method = "GET", body, token = false }) {
   return data;
 }
 
-/** `512 B`, `1.50 kB`, `23.4 MB`: docker's decimal units, as the CLI prints them. */
-function formatBytes(n) {
-  if (typeof n !== "number" || !Number.isFinite(n)) return "-";
-  if (n < 1000) return `${n} B`;
-  let v = n;
-  let unit = "B";
-  for (const u of ["kB", "MB", "GB", "TB"]) {
-    if (v < 1000) break;
-    v /= 1000;
-    unit = u;
-  }
-  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${unit}`;
-}
-
-/** `sha256:` + 12 hex digits, as the CLI shortens digests. */
-function shortDigest(d) {
-  if (typeof d !== "string" || d === "") return "-";
-  const i = d.indexOf(":");
-  return i < 0 ? d.slice(0, 12) : d.slice(0, i + 13);
-}
-
 /** `2026-11-28 00:53` in the browser's time zone, with the ISO time as a tooltip. */
 function timeCell(iso) {
   if (typeof iso !== "string" || iso === "") return h("td", { class: "nowrap" }, "-");
@@ -156,14 +140,6 @@ function timeCell(iso) {
   const pad = (x) => String(x).padStart(2, "0");
   const text = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   return h("td", { class: "nowrap", title: iso }, h("time", { datetime: iso }, text));
-}
-
-/** `850ms`, `1.23s`, `2m3s`, as the CLI prints durations. */
-function formatDuration(ms) {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${s % 60}s`;
 }
 
 function debounce(fn, ms) {
@@ -1067,26 +1043,6 @@ function initImages() {
 // ---------------------------------------------------------------------------------------------
 // Pull: per-layer progress from the server-sent events
 
-/** One line per event, exactly as `kimg pull --progress plain` prints it (src/cli/commands/pull.ts). */
-function progressLine(e) {
-  switch (e.type) {
-    case "resolve":
-      return `${e.ref}: resolved to ${e.digest} (${e.mediaType}, ${formatBytes(e.size)})${e.endpoint !== undefined ? ` from ${e.endpoint}` : ""}`;
-    case "manifest":
-      return `${shortDigest(e.digest)}: ${e.kind}${e.cached ? " already exists" : " downloaded"}${e.platform !== undefined ? ` for ${e.platform}` : ""}`;
-    case "blob-start":
-      return `${shortDigest(e.digest)}: downloading ${formatBytes(e.size)}${e.offset > 0 ? ` (resuming at ${e.offset})` : ""}`;
-    case "blob-progress":
-      return `${shortDigest(e.digest)}: ${formatBytes(e.current)} / ${formatBytes(e.size)}`;
-    case "blob-skipped":
-      return `${shortDigest(e.digest)}: already exists`;
-    case "blob-done":
-      return `${shortDigest(e.digest)}: download complete`;
-    default:
-      return undefined;
-  }
-}
-
 const isConfigType = (t) =>
   typeof t === "string" &&
   (t === "application/vnd.oci.image.config.v1+json" ||
@@ -1154,7 +1110,7 @@ class PullView {
   }
 
   onProgress(e) {
-    const line = progressLine(e);
+    const line = progressText(e);
     if (line !== undefined) this.log(line);
     switch (e.type) {
       case "layers":

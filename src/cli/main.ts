@@ -55,6 +55,14 @@ async function report(err: unknown, debug: boolean, io: CliIO): Promise<number> 
   return EXIT.INTERNAL;
 }
 
+/** `--store DIR`, declared once for every command that reads or writes the store. */
+function storeOption(): Option {
+  return new Option(
+    "--store <dir>",
+    "store directory (default: $KIMG_STORE or the user's data dir)",
+  );
+}
+
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("kimg")
     .description("Kubernetes' container-image handling: references, pull policy, pulls.")
@@ -174,7 +182,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform image")
     .option("--jobs <n>", "blobs downloaded at once", "3")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .option(
       "--insecure-registry <host[:port]>",
       "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
@@ -264,7 +272,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .argument("[ref]", "only images of this repository (and tag or digest, when given)")
     .option("-q, --quiet", "only the image IDs (manifest digests), one per image")
     .option("--json", "one JSON array of image records")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action((ref: string | undefined, opts: { json?: boolean; quiet?: boolean; store?: string }) =>
       run(async () => {
         const { runImages } = await import("./commands/pull.ts");
@@ -288,7 +296,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "remove images from the local store, and the blobs they used that nothing else needs",
     )
     .argument("<ref...>", "image references, or unambiguous prefixes of image IDs (digests)")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action((refs: string[], opts: { store?: string }) =>
       run(async () => {
         const { runRmi } = await import("./commands/pull.ts");
@@ -312,7 +320,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .argument("[ref...]", "only these images (default: every image and every blob)")
     .option("--repair", "delete corrupt blobs (pull again to refetch) and rebuild damaged metadata")
     .option("--json", "one JSON object: the report")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action((refs: string[], opts: { repair?: boolean; json?: boolean; store?: string }) =>
       run(async () => {
         const { runVerify } = await import("./commands/verify.ts");
@@ -343,7 +351,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .requiredOption("-o, --output <path>", "the directory (oci-layout) or file to write")
     .option("--platform <os/arch[/variant]>", "which stored platform (default: the last pulled)")
     .option("--json", "one JSON object: what was written")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action(
       (
         ref: string,
@@ -380,7 +388,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description("show what the local store knows about an image (no network)")
     .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")
     .option("--json", "one JSON object, the raw manifest and config included")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action((ref: string, opts: { json?: boolean; store?: string }) =>
       run(async () => {
         const { runInspect } = await import("./commands/inspect.ts");
@@ -402,7 +410,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description("delete blobs no image uses (older than an hour) and abandoned partial downloads")
     .option("--dry-run", "say what would be deleted, delete nothing")
     .option("--json", "one JSON object: what was deleted and the bytes reclaimed")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action((opts: { dryRun?: boolean; json?: boolean; store?: string }) =>
       run(async () => {
         const { runPrune } = await import("./commands/prune.ts");
@@ -432,7 +440,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "--node-config <file>",
       "KubeletConfiguration (kubelet.config.k8s.io/v1beta1): pull and verification settings",
     )
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .option("--always-pull-images", "the AlwaysPullImages admission plugin is enabled")
     .option("--timeout <duration>", "give up on pods not ready after this long (3s, 90s, 5m)", "5m")
     .addOption(
@@ -531,7 +539,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--all-unused", "delete every unused image older than --min-age (DeleteUnusedImages)")
     .option("--dry-run", "say what would be removed, remove nothing")
     .option("--json", "one JSON object: the GC report")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .action(
       (opts: {
         high?: string;
@@ -577,7 +585,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .argument("<ref>", "image reference (or a stored manifest digest)")
     .argument("<dir>", "target directory: must not exist or be empty, unless --force")
     .option("--platform <os/arch[/variant]>", "platform to pull and unpack")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .option("--force", "replace DIR when it exists and is not empty")
     .option(
       "--max-size <size>",
@@ -673,7 +681,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .option("--port <n>", "port to listen on (0: any free port)", "7861")
     .option("--host <addr>", "address to listen on (default 127.0.0.1; others only when given)")
-    .option("--store <dir>", "store directory (default: $KIMG_STORE or the user's data dir)")
+    .addOption(storeOption())
     .option("--open", "open the page in the desktop's browser")
     .option(
       "--insecure-registry <host[:port]>",

@@ -48,10 +48,7 @@ export function digestHex(d: Digest): string {
 }
 
 /** A short form for messages: `sha256:0123456789ab`. */
-export function shortDigest(d: string): string {
-  const i = d.indexOf(":");
-  return i === -1 ? d.slice(0, 12) : d.slice(0, i + 13);
-}
+export { shortDigest } from "../format/index.ts";
 
 /**
  * True when `s` can be one component of a relative path on any platform: not empty, not `.`

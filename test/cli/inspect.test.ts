@@ -4,9 +4,8 @@
 // images (exit 3, "No such image"), and what rmi of one sharing image leaves to the other.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { formatBytes } from "../../src/cli/render/bytes.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
@@ -18,23 +17,11 @@ import {
   MediaType,
   PLATFORMS,
 } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
-
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
-  delete env.KIMG_STORE;
-  return new Promise((ok) => {
-    execFile(process.execPath, [BIN, ...args], { env, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-      ok({ code, stdout, stderr });
-    });
-  });
-}
+const kimg = (args: string[]) => runKimg(args);
 
 interface Inspection {
   name: string;

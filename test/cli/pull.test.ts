@@ -3,9 +3,8 @@
 // summary line, exit codes, images --json and rmi.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import {
@@ -15,24 +14,11 @@ import {
   buildIndex,
   PLATFORMS,
 } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
-
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
-  delete env.KIMG_STORE;
-  env.CONTAINERS_REGISTRIES_CONF = "/dev/null"; // hermetic: no machine-wide registries.conf
-  return new Promise((ok) => {
-    execFile(process.execPath, [BIN, ...args], { env, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-      ok({ code, stdout, stderr });
-    });
-  });
-}
+const kimg = (args: string[]) => runKimg(args);
 
 describe("kimg pull, images, rmi", { timeout: 180_000 }, () => {
   let reg: Registry;

@@ -28,11 +28,7 @@ import {
 import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
-
-async function waitFor(ok: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
+import { waitFor } from "../helpers/wait.ts";
 
 describe("kimg export", { timeout: 300_000 }, () => {
   let reg: Registry;

@@ -33,6 +33,7 @@ import { type BuiltImage, buildImage } from "../helpers/images.ts";
 import { mulberry32 } from "../helpers/prng.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 const MIB = 1024 * 1024;
@@ -164,11 +165,6 @@ function lockSettings(dir: string): LockSettings {
     retryMaxMs: 2048,
     now: Date.now,
   };
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
 }
 
 describe("kimg pull killed with SIGKILL at any moment", { timeout: 120_000 }, () => {

@@ -10,12 +10,14 @@ import { after, describe, it } from "node:test";
 import { isKimgError } from "../../src/errors.ts";
 import { FsBlobStore, writeBlob } from "../../src/store/index.ts";
 import { makeTempDir, removeTempDir, trackProcessGroup } from "../helpers/cleanup.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 import { servingSource } from "./contract.ts";
 import { blobBytes, descriptorOf, readAll } from "./fixtures.ts";
 
 const CHILD = join(import.meta.dirname, "store-child.ts");
 const ROOT = join(import.meta.dirname, "../..");
 const ITERATIONS = Number(process.env.KIMG_CRASH_ITERATIONS ?? 20);
+const CRASH_SEED = Number(process.env.KIMG_CRASH_SEED ?? 11);
 
 interface Child {
   readonly proc: ChildProcess;
@@ -109,11 +111,13 @@ describe("store shared between processes", () => {
     );
   });
 
-  it(`survives kill -9 at random moments (${ITERATIONS} rounds of two writers)`, async () => {
+  it(`survives kill -9 at random moments (${ITERATIONS} rounds of two writers, seed ${CRASH_SEED})`, async () => {
     const dir = makeTempDir("store-crash");
     dirs.push(dir);
     await FsBlobStore.open(dir);
     let maxBlobs = 0;
+    // Seeded: a failing round can be replayed (KIMG_CRASH_SEED prints in the test name).
+    const random = mulberry32(CRASH_SEED);
     // Each round starts two writers on the same blobs and images and kill -9s each at its own
     // random moment; the next round's writers must break the dead ones' locks and go on.
     for (let round = 0; round < ITERATIONS; round++) {
@@ -121,7 +125,7 @@ describe("store shared between processes", () => {
       for (const k of kids) assert.equal(await nextLine(k), "ready", k.stderr());
       await Promise.all(
         kids.map(async (k) => {
-          await new Promise((r) => setTimeout(r, Math.random() * 250));
+          await new Promise((r) => setTimeout(r, random() * 250));
           k.proc.kill("SIGKILL");
           const e = await k.exited;
           // Killed by us, not crashed on its own.

@@ -16,7 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
@@ -24,8 +24,10 @@ import { isKimgError } from "../../src/errors.ts";
 import { type LayerInput, unpackLayers } from "../../src/unpack/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { KIMG_BIN, runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 interface E {
   name: string;
@@ -713,19 +715,7 @@ describe("unpackLayers", () => {
   });
 });
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
-
-function kimg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.KIMG_STORE;
-  env.CONTAINERS_REGISTRIES_CONF = "/dev/null";
-  return new Promise((ok) => {
-    execFile(process.execPath, [BIN, ...args], { env, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-      ok({ code, stdout, stderr });
-    });
-  });
-}
+const kimg = (args: string[]) => runKimg(args);
 
 describe("kimg unpack", { timeout: 180_000 }, () => {
   let reg: Registry;
@@ -822,18 +812,17 @@ describe("kimg unpack", { timeout: 180_000 }, () => {
         const dir = join(work, `killed-${signal}`);
         const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_REGISTRIES_CONF: "/dev/null" };
         delete env.KIMG_STORE;
-        const child = execFile(process.execPath, [BIN, "unpack", ref, dir, "--store", store], {
+        const child = execFile(process.execPath, [KIMG_BIN, "unpack", ref, dir, "--store", store], {
           env,
         });
         const exited = new Promise<number | null>((ok) => child.on("exit", (code) => ok(code)));
         // Wait until the temp sibling has files in it: the unpack is in the middle.
         const tmpOf = (): string | undefined =>
           readdirSync(work).find((x) => x.startsWith(`.killed-${signal}.kimg-unpack-`));
-        for (let i = 0; i < 2000; i++) {
+        await waitFor(() => {
           const t = tmpOf();
-          if (t !== undefined && readdirSync(join(work, t)).length > 10) break;
-          await new Promise((r) => setTimeout(r, 5));
-        }
+          return t !== undefined && readdirSync(join(work, t)).length > 10;
+        }, 10_000);
         assert.ok(tmpOf() !== undefined, "the unpack started");
         child.kill(signal);
         const code = await exited;

@@ -16,6 +16,7 @@ import {
   type ProgressEvent,
   type PullPolicy,
   parseNormalizedNamed,
+  progressText,
   pullTryingCredentials,
   type SecretObject,
   shortDigest,
@@ -106,28 +107,6 @@ export function progressLine(e: ProgressEvent): string | undefined {
   const line = progressText(e);
   // Media types and endpoints come from the registry's headers.
   return line === undefined ? undefined : safe(line);
-}
-
-function progressText(e: ProgressEvent): string | undefined {
-  switch (e.type) {
-    case "resolve":
-      return `${e.ref}: resolved to ${e.digest} (${e.mediaType}, ${formatBytes(e.size)})${e.endpoint !== undefined ? ` from ${e.endpoint}` : ""}`;
-    case "manifest":
-      return `${shortDigest(e.digest)}: ${e.kind}${e.cached ? " already exists" : " downloaded"}${e.platform !== undefined ? ` for ${e.platform}` : ""}`;
-    case "blob-start":
-      return `${shortDigest(e.digest)}: downloading ${formatBytes(e.size)}${e.offset > 0 ? ` (resuming at ${e.offset})` : ""}`;
-    case "blob-progress":
-      return `${shortDigest(e.digest)}: ${formatBytes(e.current)} / ${formatBytes(e.size)}`;
-    case "blob-skipped":
-      return `${shortDigest(e.digest)}: already exists`;
-    case "blob-done":
-      return `${shortDigest(e.digest)}: download complete`;
-    case "wait":
-      return `${e.host}: waiting ${formatDuration(e.ms)} before try ${e.attempt}: ${e.reason}`;
-    case "layers": // the TTY display's "Waiting" lines; each layer gets its own lines anyway
-    case "done":
-      return undefined;
-  }
 }
 
 /** The credential chain for `ref` from `--creds`, `--pull-secret` and the user's files. */
