@@ -42,7 +42,7 @@ const LAYERS: readonly (readonly string[])[] = [
 /** Outside packages each folder may use ("node:*" = Node built-ins); none for the rest. */
 const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   manifest: ["yaml"],
-  store: ["node:*"],
+  store: ["node:*", "valibot"],
   registry: ["node:*", "undici", "smol-toml"],
   credentials: ["node:*"],
   unpack: ["node:*", "tar-stream", "fzstd"],
@@ -61,7 +61,18 @@ const RANK: ReadonlyMap<string, number> = new Map(
 );
 
 /** Layers that may not touch the outside world (manifest takes text and returns results). */
-const PURE = new Set(["errors", "ref", "oci", "policy", "explain", "manifest", "kubelet"]);
+const PURE = new Set([
+  "errors",
+  "go",
+  "limit",
+  "format",
+  "ref",
+  "oci",
+  "policy",
+  "explain",
+  "manifest",
+  "kubelet",
+]);
 
 /** What "touching the outside world" looks like in source. */
 const IMPURE: readonly RegExp[] = [

@@ -701,6 +701,8 @@ export async function execCredentialProviderPlugin(
   return parseCredentialProviderResponse(r.stdout, opts.apiVersion);
 }
 
+// ---- the provider: cache, singleflight, keyring entries --------------------------------------
+
 export interface PluginProviderOptions {
   /** `--image-credential-provider-bin-dir`. */
   binDir: string;

@@ -1,4 +1,3 @@
-import { goQuote } from "../go/index.ts";
 // The image errors of EnsureImageExists and the container `state.waiting` they become
 // (kubelet.md §5.6, second table). Pure.
 //
@@ -21,6 +20,8 @@ import { goQuote } from "../go/index.ts";
 //   ContainerCreating, or PodInitializing for every container of a pod that has init containers;
 //   reason-cache entries become Reason = err.Error(), Message = msg
 // - pkg/kubelet/reason_cache.go
+
+import { goQuote } from "../go/index.ts";
 
 // Error values (their Error() text is the waiting reason).
 export const ERR_IMAGE_PULL_BACK_OFF = "ImagePullBackOff";

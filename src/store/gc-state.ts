@@ -1,7 +1,18 @@
+// The image GC manager's node state, kept in the store so consecutive kimg runs behave like one
+// long-running kubelet: `<store>/image_manager/gc-state.json` (next to the KEP-2535 pull
+// records; directory 0700, file 0600, written atomically: temp file, fsync, rename, fsync dir).
+//
+// The kubelet keeps this in memory (pkg/kubelet/images/image_gc_manager.go: imageRecords with
+// firstDetected per image ID; kubelet.go StartGarbageCollection: beganGC); kimg is a command
+// that exits, so it persists both:
+//   {"kind":"ImageGCState","version":1,"gcRunningSince":"<RFC 3339>",
+//    "images":{"<image ID>":{"firstDetected":"<RFC 3339>"}}}
+
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as v from "valibot";
 import { KimgError } from "../errors.ts";
-import { errnoCode, isRecord, writeFileAtomic } from "./atomic-file.ts";
+import { errnoCode, writeFileAtomic } from "./atomic-file.ts";
 
 export const IMAGE_GC_STATE_FILE = "gc-state.json";
 
@@ -14,6 +25,14 @@ export interface ImageGCState {
 
 export const EMPTY_IMAGE_GC_STATE: ImageGCState = Object.freeze({
   firstDetected: new Map<string, number>(),
+});
+
+/** gc-state.json as read back (valibot; times are checked by `time` below). */
+const StateSchema = v.object({
+  kind: v.literal("ImageGCState"),
+  version: v.literal(1),
+  gcRunningSince: v.exactOptional(v.string()),
+  images: v.record(v.string(), v.object({ firstDetected: v.string() })),
 });
 
 function corrupt(path: string, what: string): KimgError {
@@ -50,18 +69,23 @@ export class ImageGCStateFile {
     } catch (e) {
       throw new KimgError("STORE_CORRUPT", `store: ${this.path} is not valid JSON`, { cause: e });
     }
-    if (!isRecord(x) || x.kind !== "ImageGCState" || x.version !== 1 || !isRecord(x.images)) {
-      throw corrupt(this.path, "not an ImageGCState version 1");
+    const r = v.safeParse(StateSchema, x);
+    if (!r.success) {
+      const i = r.issues[0];
+      const path = i === undefined ? null : v.getDotPath(i);
+      throw corrupt(
+        this.path,
+        path === null ? "not an ImageGCState version 1" : `${path}: ${i?.message ?? "malformed"}`,
+      );
     }
     const firstDetected = new Map<string, number>();
-    for (const [id, rec] of Object.entries(x.images)) {
-      if (!isRecord(rec)) throw corrupt(this.path, `image ${id} is not an object`);
+    for (const [id, rec] of Object.entries(r.output.images)) {
       firstDetected.set(id, time(this.path, rec.firstDetected, `image ${id} firstDetected`));
     }
     const since =
-      x.gcRunningSince === undefined
+      r.output.gcRunningSince === undefined
         ? undefined
-        : time(this.path, x.gcRunningSince, "gcRunningSince");
+        : time(this.path, r.output.gcRunningSince, "gcRunningSince");
     return { gcRunningSince: since, firstDetected };
   }
 

@@ -7,6 +7,7 @@
 // The sync only adds or replaces entries for names kimg.json has, and keeps every other entry
 // (written by skopeo, umoci, …) as it was, so index.json can always be rebuilt from kimg.json.
 
+import * as v from "valibot";
 import { KimgError } from "../errors.ts";
 import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
 import { isRecord } from "./atomic-file.ts";
@@ -146,13 +147,8 @@ export const EMPTY_METADATA: StoreMetadata = Object.freeze({
 
 /** A `{os, architecture, variant?}` read from untrusted JSON, or undefined when it is not one. */
 export function platformOf(x: unknown): ImagePlatform | undefined {
-  if (!isRecord(x) || !str(x.os) || !str(x.architecture)) return undefined;
-  if (x.variant !== undefined && !str(x.variant)) return undefined;
-  return {
-    os: x.os,
-    architecture: x.architecture,
-    ...(str(x.variant) ? { variant: x.variant } : {}),
-  };
+  const r = v.safeParse(PlatformSchema, x);
+  return r.success ? r.output : undefined;
 }
 
 /** `name[:tag][@digest]` fully qualified, with `:latest` when neither tag nor digest. */
@@ -164,77 +160,45 @@ function corrupt(what: string): KimgError {
   return new KimgError("STORE_CORRUPT", `store: kimg.json: ${what}`);
 }
 
-const str = (x: unknown): x is string => typeof x === "string";
-const size = (x: unknown): x is number =>
-  typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+// kimg.json's image records, validated where they are read back (valibot schemas instead of
+// hand-written checks; issue 11). A record that breaks them makes the store STORE_CORRUPT with
+// the image's name and the field's path, so `kimg verify --repair` can rebuild it.
+const Str = v.string();
+const Size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const Digests = v.array(Str);
+const PlatformSchema = v.object({ os: Str, architecture: Str, variant: v.exactOptional(Str) });
+const RecordSchema = v.object({
+  name: Str,
+  target: v.object({ mediaType: Str, digest: Str, size: Size }),
+  manifestDigest: Str,
+  indexDigest: v.exactOptional(Str),
+  platform: v.exactOptional(PlatformSchema),
+  size: Size,
+  pulledAt: Str,
+  lastUsed: Str,
+  credential: v.exactOptional(v.object({ kind: Str, hash: v.exactOptional(Str) })),
+  blobs: Digests,
+  manifests: v.exactOptional(
+    v.array(
+      v.object({ manifestDigest: Str, platform: v.exactOptional(PlatformSchema), blobs: Digests }),
+    ),
+  ),
+});
+
+/** `target.size: Invalid value…` → the first issue as `path: message`. */
+function issueText(issues: readonly v.BaseIssue<unknown>[]): string {
+  const i = issues[0];
+  if (i === undefined) return "malformed";
+  const path = v.getDotPath(i);
+  return `${path === null ? "" : `${path}: `}${i.message}`;
+}
 
 function parseRecord(key: string, x: unknown): ImageRecord {
-  if (!isRecord(x)) throw corrupt(`image ${key} is not an object`);
-  const t = x.target;
-  if (
-    x.name !== key ||
-    !isRecord(t) ||
-    !str(t.mediaType) ||
-    !str(t.digest) ||
-    !size(t.size) ||
-    !str(x.manifestDigest) ||
-    !size(x.size) ||
-    !str(x.pulledAt) ||
-    !str(x.lastUsed) ||
-    !Array.isArray(x.blobs) ||
-    !x.blobs.every(str) ||
-    (x.indexDigest !== undefined && !str(x.indexDigest))
-  ) {
-    throw corrupt(`image ${key} is malformed`);
-  }
-  const platform = platformOf(x.platform);
-  if (x.platform !== undefined && platform === undefined) {
-    throw corrupt(`image ${key}: malformed platform`);
-  }
-  const c = x.credential;
-  let credential: CredentialSource | undefined;
-  if (c !== undefined) {
-    if (!isRecord(c) || !str(c.kind) || !(c.hash === undefined || str(c.hash))) {
-      throw corrupt(`image ${key}: malformed credential`);
-    }
-    credential = { kind: c.kind, ...(str(c.hash) ? { hash: c.hash } : {}) };
-  }
-  let manifests: StoredManifest[] | undefined;
-  if (x.manifests !== undefined) {
-    if (!Array.isArray(x.manifests)) throw corrupt(`image ${key}: malformed manifests`);
-    manifests = x.manifests.map((m: unknown) => {
-      if (
-        !isRecord(m) ||
-        !str(m.manifestDigest) ||
-        !Array.isArray(m.blobs) ||
-        !m.blobs.every(str)
-      ) {
-        throw corrupt(`image ${key}: malformed manifests`);
-      }
-      const platform = platformOf(m.platform);
-      if (m.platform !== undefined && platform === undefined) {
-        throw corrupt(`image ${key}: malformed manifests`);
-      }
-      return {
-        manifestDigest: m.manifestDigest,
-        ...(platform !== undefined ? { platform } : {}),
-        blobs: m.blobs as string[],
-      };
-    });
-  }
-  return {
-    name: key,
-    target: { mediaType: t.mediaType, digest: t.digest, size: t.size },
-    manifestDigest: x.manifestDigest,
-    ...(str(x.indexDigest) ? { indexDigest: x.indexDigest } : {}),
-    ...(platform !== undefined ? { platform } : {}),
-    size: x.size,
-    pulledAt: x.pulledAt,
-    lastUsed: x.lastUsed,
-    ...(credential !== undefined ? { credential } : {}),
-    blobs: x.blobs,
-    ...(manifests !== undefined ? { manifests } : {}),
-  };
+  const r = v.safeParse(RecordSchema, x);
+  if (!r.success) throw corrupt(`image ${key}: ${issueText(r.issues)}`);
+  if (r.output.name !== key)
+    throw corrupt(`image ${key}: name is ${JSON.stringify(r.output.name)}`);
+  return r.output;
 }
 
 /** Validates kimg.json's parsed JSON (undefined: the file does not exist yet). */

@@ -36,8 +36,9 @@ import { constants as fsConstants, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { chmod, mkdir, open, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as v from "valibot";
 import { KimgError } from "../errors.ts";
-import { fsyncDir, isRecord, readJsonFile, uniqueName, writeFileAtomic } from "./atomic-file.ts";
+import { fsyncDir, readJsonFile, uniqueName, writeFileAtomic } from "./atomic-file.ts";
 import type { ResolvedStoreOptions } from "./defaults.ts";
 import type { ParsedDigest, StoreLayout } from "./layout.ts";
 import type { HeldLock } from "./lock.ts";
@@ -61,13 +62,25 @@ export interface IngestStatus {
 export const DATA_FILE = "data";
 export const STATUS_FILE = "status.json";
 
-function parseValidator(x: unknown): BlobValidator | undefined {
-  if (!isRecord(x)) return undefined;
-  const v: { etag?: string; lastModified?: string } = {};
-  if (typeof x.etag === "string") v.etag = x.etag;
-  if (typeof x.lastModified === "string") v.lastModified = x.lastModified;
-  return v;
-}
+// status.json as read back: valibot checks the shape (issue 11); the digest, size and offset
+// rules below are the ones a resume depends on.
+const Size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const StatusSchema = v.object({
+  version: v.literal(1),
+  digest: v.string(),
+  size: Size,
+  mediaType: v.exactOptional(v.string()),
+  // A validator of the wrong shape is dropped, not fatal: it only lets a resume use If-Range.
+  validator: v.exactOptional(
+    v.fallback(
+      v.object({ etag: v.exactOptional(v.string()), lastModified: v.exactOptional(v.string()) }),
+      {},
+    ),
+  ),
+  startedAt: v.string(),
+  updatedAt: v.string(),
+  checkpoint: v.object({ offset: Size, digest: v.string() }),
+});
 
 /**
  * The sidecar if it is well formed and for this digest (and this size, when given); else
@@ -83,34 +96,13 @@ export async function readIngestStatus(
   } catch {
     return undefined; // unparsable: treated like a missing sidecar
   }
-  if (!isRecord(x) || x.version !== 1 || x.digest !== expected.digest) return undefined;
-  const size = x.size;
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return undefined;
-  if (expected.size !== undefined && size !== expected.size) return undefined;
-  const cp = x.checkpoint;
-  if (
-    !isRecord(cp) ||
-    typeof cp.offset !== "number" ||
-    !Number.isSafeInteger(cp.offset) ||
-    cp.offset < 0 ||
-    cp.offset > size ||
-    typeof cp.digest !== "string" ||
-    typeof x.startedAt !== "string" ||
-    typeof x.updatedAt !== "string"
-  ) {
-    return undefined;
-  }
-  const validator = parseValidator(x.validator);
-  return {
-    version: 1,
-    digest: expected.digest,
-    size,
-    ...(typeof x.mediaType === "string" ? { mediaType: x.mediaType } : {}),
-    ...(validator !== undefined ? { validator } : {}),
-    startedAt: x.startedAt,
-    updatedAt: x.updatedAt,
-    checkpoint: { offset: cp.offset, digest: cp.digest },
-  };
+  const r = v.safeParse(StatusSchema, x);
+  if (!r.success) return undefined;
+  const st = r.output;
+  if (st.digest !== expected.digest) return undefined;
+  if (expected.size !== undefined && st.size !== expected.size) return undefined;
+  if (st.checkpoint.offset > st.size) return undefined;
+  return st;
 }
 
 export interface WriterContext {

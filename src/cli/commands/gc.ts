@@ -1,3 +1,18 @@
+// kimg gc: the kubelet's image garbage collection on the store (kubelet.md §8): removes images
+// no container uses — by age (--max-age, once GC has run that long on this store) and, when the
+// image filesystem's usage reaches --high percent, least recently used first until it is down
+// to --low percent, never younger than --min-age, never --pinned ones. Thin: runImageGC in
+// src/manager/gc.ts does the work; this parses flags and renders. With --node-config FILE a
+// KubeletConfiguration's imageGCHighThresholdPercent, imageGCLowThresholdPercent,
+// imageMinimumGCAge and imageMaximumGCAge apply (defaulted and validated as the kubelet does, by
+// src/kubelet/config.ts); flags override them.
+//
+// Exit codes: 0 when GC ran, also when the kubelet would record a Warning event
+// (FreeDiskSpaceFailed: not enough eligible images; InvalidDiskCapacity): those are warnings
+// about the node, printed as `Warning <reason> <message>`, and the GC did all it could (the
+// kubelet too only logs them and retries in 5 minutes). 1 when a flag's value is invalid
+// (with the kubelet's configuration messages) or an image could not be removed.
+
 import {
   defaultStoreDir,
   FsBlobStore,
