@@ -41,6 +41,7 @@ export {
 } from "./inspect.ts";
 export { BLOB_ALGORITHMS, type BlobAlgorithm } from "./layout.ts";
 export type { Lease } from "./leases.ts";
+export { MemoryBlobStore } from "./memory-blob-store.ts";
 export {
   PullRecordFiles,
   type PullRecordKind,
