@@ -28,9 +28,9 @@ import { matchPlatform, type Platform, parsePlatform } from "../oci/index.ts";
 import { parseNormalizedNamed } from "../ref/index.ts";
 import {
   defaultPlatform,
-  type FsBlobStore,
   type ImageInspection,
   inspectImage,
+  type LocalStore,
 } from "../store/index.ts";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -126,7 +126,7 @@ function blobsOf(img: ImageInspection): Blob[] {
  *   BLOB_NOT_FOUND / DIGEST_MISMATCH (the store is damaged: kimg verify)
  */
 export async function exportImage(
-  store: FsBlobStore,
+  store: LocalStore,
   ref: string,
   opts: ExportOptions,
 ): Promise<ExportReport> {
@@ -201,7 +201,7 @@ async function moveIntoPlace(tmp: string, out: string, isDir: boolean): Promise<
 }
 
 async function writeLayoutDir(
-  store: FsBlobStore,
+  store: LocalStore,
   img: ImageInspection,
   blobs: readonly Blob[],
   dir: string,
@@ -217,7 +217,7 @@ async function writeLayoutDir(
 }
 
 async function writeArchive(
-  store: FsBlobStore,
+  store: LocalStore,
   img: ImageInspection,
   blobs: readonly Blob[],
   file: string,

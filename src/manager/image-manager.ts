@@ -54,7 +54,7 @@ import { kubeletAction } from "../policy/index.ts";
 import { type ProgressEvent, pullName, pullTryingCredentials } from "../pull/index.ts";
 import { applyDefaultImageTag, parseNormalizedNamed } from "../ref/index.ts";
 import { pullSources, type RegistriesConf, type RetryOptions } from "../registry/index.ts";
-import { type FsBlobStore, PullRecordFiles } from "../store/index.ts";
+import { type LocalStore, PullRecordFiles } from "../store/index.ts";
 import type { NamespacedSecret, NodePod, PodContainer } from "./pods.ts";
 import { ImagePuller } from "./puller.ts";
 
@@ -72,7 +72,8 @@ export interface RecordedEvent extends KubeletEvent {
 }
 
 export interface ImageManagerOptions {
-  readonly store: FsBlobStore;
+  /** The node's store; `root` is where the KEP-2535 pull records are kept beside it. */
+  readonly store: LocalStore & { readonly root: string };
   readonly config: KubeletConfiguration;
   /** Secrets the pods may name (the pod's namespace is searched). */
   readonly secrets?: readonly NamespacedSecret[] | undefined;

@@ -48,13 +48,13 @@ import {
   type RetryWait,
   retryOptions,
 } from "../registry/index.ts";
-import type { CredentialSource, FsBlobStore, ImagePlatform, Lease } from "../store/index.ts";
+import type { CredentialSource, ImagePlatform, Lease, LocalStore } from "../store/index.ts";
 import { normalizeImageName, wantedPlatform, writeBlob } from "../store/index.ts";
 import { type ProgressEvent, type PullResult, progressThrottle } from "./progress.ts";
 
 export interface PullOptions {
   /** The store to pull into. */
-  readonly store: FsBlobStore;
+  readonly store: LocalStore;
   /** Wanted platform (`linux/arm64` or a Platform). Default: the host's. */
   readonly platform?: string | Platform | undefined;
   /** Blobs downloaded at once. Default 3 (Docker's and containerd's max-concurrent-downloads). */
@@ -128,12 +128,12 @@ async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
  * by a foreign tool, a disk error) counts as missing: the pull fetches it again, and the
  * store's ingest replaces the damaged file (issue 10 item 2).
  */
-async function hasBlob(store: FsBlobStore, d: Descriptor): Promise<boolean> {
+async function hasBlob(store: LocalStore, d: Descriptor): Promise<boolean> {
   const info = await store.stat(d.digest);
   return info !== undefined && info.size === d.size;
 }
 
-async function readBlob(store: FsBlobStore, digest: string): Promise<Buffer> {
+async function readBlob(store: LocalStore, digest: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await store.open(digest)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);

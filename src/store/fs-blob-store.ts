@@ -127,6 +127,12 @@ export interface VerifyReport {
   readonly repaired: boolean;
 }
 
+/**
+ * Blobs and image records: what a pull, an unpack, an export and an inspection need. FsBlobStore
+ * is the one on disk; the layers above take this, not the class.
+ */
+export type LocalStore = BlobStore & ImageStore;
+
 /** The image API (kimg.json + index.json). */
 export interface ImageStore {
   putImage(input: PutImageInput): Promise<ImageRecord>;

@@ -6,6 +6,7 @@ export * from "./defaults.ts";
 export {
   FsBlobStore,
   type ImageStore,
+  type LocalStore,
   type PruneOptions,
   type PruneReport,
   type RemoveImagesReport,

@@ -22,7 +22,7 @@ import {
   parseImageConfig,
   parseManifestOrIndex,
 } from "../oci/index.ts";
-import type { FsBlobStore } from "./fs-blob-store.ts";
+import type { LocalStore } from "./fs-blob-store.ts";
 import { type CredentialSource, type ImageRecord, recordFor, storedManifests } from "./image-db.ts";
 import { findImageRecords, readBlobBounded, sharedBlobs } from "./usage.ts";
 
@@ -115,7 +115,7 @@ const jsonOf = (b: Buffer): unknown => JSON.parse(b.toString("utf8"));
  *   DIGEST_MISMATCH, INVALID_MANIFEST, INVALID_CONFIG for damaged content.
  */
 export async function inspectImage(
-  store: FsBlobStore,
+  store: LocalStore,
   query: string,
   opts: { readonly platform?: Platform } = {},
 ): Promise<ImageInspection> {

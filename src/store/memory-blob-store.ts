@@ -58,6 +58,16 @@ export class MemoryBlobStore implements BlobStore {
     return Readable.from([b.data.subarray(opts.start ?? 0)]);
   }
 
+  async checkBlob(digest: string): Promise<string | undefined> {
+    const d = parseBlobDigest(digest);
+    const b = this.#blobs.get(digest);
+    if (b === undefined) return "not in the store";
+    const actual = `${d.algorithm}:${newHash(d.algorithm).update(b.data).digest("hex")}`;
+    return actual === digest
+      ? undefined
+      : `content has digest ${actual} (${b.data.byteLength} bytes)`;
+  }
+
   /** A logical path (`memory:/blobs/<algorithm>/<hex>`): nothing is on disk. */
   path(digest: string): string {
     const d = parseBlobDigest(digest);

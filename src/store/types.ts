@@ -41,6 +41,11 @@ export interface BlobReader {
   open(digest: string, opts?: OpenBlobOptions): Promise<Readable>;
   /** Where the blob is (or would be) on disk, for tools that want a path (tar, umoci). */
   path(digest: string): string;
+  /**
+   * Re-hashes the stored blob: why it is not what its name says ("not in the store",
+   * "content has digest …"), or undefined when it hashes to its name.
+   */
+  checkBlob(digest: string, signal?: AbortSignal): Promise<string | undefined>;
 }
 
 /** A resume validator: what the registry said about the body the partial data came from. */

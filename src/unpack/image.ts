@@ -5,7 +5,7 @@
 
 import { KimgError } from "../errors.ts";
 import { matchPlatform, parsePlatform } from "../oci/index.ts";
-import { defaultPlatform, type FsBlobStore, inspectImage } from "../store/index.ts";
+import { defaultPlatform, inspectImage, type LocalStore } from "../store/index.ts";
 import {
   isUnpackableLayer,
   type LayerInput,
@@ -27,7 +27,7 @@ export interface UnpackImageOptions extends UnpackOptions {
  *   unpackLayers' errors.
  */
 export async function unpackImage(
-  store: FsBlobStore,
+  store: LocalStore,
   ref: string,
   dir: string,
   opts: UnpackImageOptions = {},
