@@ -28,6 +28,7 @@ import {
   configPlatform,
   type Descriptor,
   formatPlatform,
+  type ImageConfig,
   type ImageManifest,
   isIndexMediaType,
   MAX_CONFIG_BYTES,
@@ -149,7 +150,10 @@ interface Plan {
 
 /**
  * Pulls `refText` into `opts.store` and records it. Resolves when the image is stored and
- * recorded (after the `done` event).
+ * recorded (after the `done` event). The steps, in containerd's order (client/pull.go,
+ * core/images/handlers.go): resolve the reference, fetch the documents and select the
+ * platform, fetch the config and check it against the layers, fetch the layers, record the
+ * image. Each step is a named method of PullRun below.
  * @throws KimgError: the reference's parse errors, registry errors (MANIFEST_UNKNOWN,
  *   REGISTRY_UNAUTHORIZED, …), PLATFORM_NOT_FOUND listing what the index offers,
  *   DIGEST_MISMATCH / SIZE_MISMATCH, LAYER_COUNT_MISMATCH.
@@ -157,12 +161,55 @@ interface Plan {
 export async function pull(refText: string, opts: PullOptions): Promise<PulledImage> {
   const ref = tagNameOnly(parseNormalizedNamed(refText));
   const name = referenceString(ref);
-  const { store, signal } = opts;
-  const emit = opts.onProgress;
-  const wanted = wantedPlatform(opts.platform);
-  const sources = pullSources(ref, opts.registriesConf);
-  const made: RegistryClient[] = [];
-  const clientFor = (s: PullSource): RegistryClient => {
+  const clients = new ClientPool(opts);
+  const ro = opts.signal !== undefined ? { signal: opts.signal } : {};
+  let lease: Lease | undefined;
+  try {
+    // 1. Resolve: the first endpoint (mirrors, then the registry) that knows the reference.
+    const sources = pullSources(ref, opts.registriesConf);
+    const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
+    // Every blob this pull will reference is leased before it is looked for, so a concurrent
+    // rmi, gc or prune cannot delete it between the check and putImage (store/leases.ts).
+    lease = await opts.store.lease();
+    const endpoint = `${source.host}/${source.repository}`;
+    opts.onProgress?.({
+      type: "resolve",
+      ref: name,
+      digest: target.digest,
+      mediaType: target.mediaType,
+      size: target.size,
+      ...(endpoint !== `${ref.domain}/${ref.path}` ? { endpoint } : {}),
+    });
+    const run = new PullRun(opts, { name, client, repo: source.repository, lease });
+    // 2. Fetch the documents; select the platform's manifest from an index.
+    const p = await run.selectManifest(target);
+    const blobs: Descriptor[] = [p.parsed.config, ...p.parsed.layers];
+    await lease.add(blobs.map((b) => b.digest));
+    const present = await Promise.all(blobs.map((b) => hasBlob(opts.store, b)));
+    const upToDate = run.bytesDownloaded === 0 && present.every((x) => x);
+    // 3. The config: it must parse and match the layers before they are fetched.
+    const config = await run.fetchConfig(p, upToDate);
+    // 4. The layers, `jobs` at a time.
+    if (!upToDate) await run.fetchLayers(p.parsed.layers);
+    else run.blobsSkipped = blobs.length;
+    // 5. Record the image.
+    return await run.record(p, config, blobs, upToDate);
+  } finally {
+    await lease?.release();
+    await clients.close();
+  }
+}
+
+/** The registry clients of one pull: the caller's for its host, others made and closed here. */
+class ClientPool {
+  readonly #opts: PullOptions;
+  readonly #made: RegistryClient[] = [];
+  constructor(opts: PullOptions) {
+    this.#opts = opts;
+  }
+
+  for(s: PullSource): RegistryClient {
+    const opts = this.#opts;
     if (opts.client !== undefined && opts.client.host === s.host) return opts.client;
     const c = new RegistryClient({
       host: s.host,
@@ -174,209 +221,117 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
         // Every wait before a retry is said (issue 10 item 22): a 429's Retry-After, a back-off.
         onWait: (w: RetryWait) => {
           opts.retry?.onWait?.(w);
-          emit?.({ type: "wait", ...w });
+          opts.onProgress?.({ type: "wait", ...w });
         },
       },
     });
-    made.push(c);
+    this.#made.push(c);
     return c;
-  };
-  const ro = signal !== undefined ? { signal } : {};
-  let lease: Lease | undefined;
-  try {
-    const { client, source, target } = await resolveFirst(sources, clientFor, ro);
-    // Every blob this pull will reference is leased before it is looked for, so a concurrent
-    // rmi, gc or prune cannot delete it between the check and putImage (store/leases.ts).
-    lease = await store.lease();
-    const held = lease;
-    const repo = source.repository;
-    const endpoint = `${source.host}/${source.repository}`;
-    emit?.({
-      type: "resolve",
-      ref: name,
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#made.map((c) => c.close()));
+  }
+}
+
+/** One pull after its reference resolved: the steps, and what they counted. */
+class PullRun {
+  bytesDownloaded = 0;
+  blobsDownloaded = 0;
+  blobsSkipped = 0;
+  readonly #opts: PullOptions;
+  readonly #name: string;
+  readonly #client: RegistryClient;
+  readonly #repo: string;
+  readonly #lease: Lease;
+  readonly #wanted: Platform;
+  readonly #ro: { signal?: AbortSignal };
+
+  constructor(
+    opts: PullOptions,
+    r: { name: string; client: RegistryClient; repo: string; lease: Lease },
+  ) {
+    this.#opts = opts;
+    this.#name = r.name;
+    this.#client = r.client;
+    this.#repo = r.repo;
+    this.#lease = r.lease;
+    this.#wanted = wantedPlatform(opts.platform);
+    this.#ro = opts.signal !== undefined ? { signal: opts.signal } : {};
+  }
+
+  #emit(e: ProgressEvent): void {
+    this.#opts.onProgress?.(e);
+  }
+
+  /** An index or manifest by descriptor: from the store when there, else fetched and stored. */
+  async fetchDocument(
+    d: Descriptor,
+    kind: "index" | "manifest",
+    platform?: string,
+  ): Promise<Buffer> {
+    const store = this.#opts.store;
+    const plat = platform !== undefined ? { platform } : {};
+    const event = {
+      type: "manifest",
+      kind,
+      digest: d.digest,
+      mediaType: d.mediaType,
+      size: d.size,
+    } as const;
+    await this.#lease.add([d.digest]);
+    if (await hasBlob(store, d)) {
+      const bytes = await readBlob(store, d.digest);
+      this.#emit({ ...event, cached: true, ...plat });
+      return bytes;
+    }
+    const m = await this.#client.getManifest(this.#repo, d.digest, this.#ro);
+    if (m.size !== d.size) {
+      throw new KimgError(
+        "SIZE_MISMATCH",
+        `${kind} ${d.digest}: ${m.size} bytes, descriptor says ${d.size}`,
+      );
+    }
+    this.bytesDownloaded += m.size;
+    await writeBlob(store, d, async () => ({ start: 0, body: once(m.bytes) }), this.#ro);
+    this.#emit({ ...event, cached: false, ...plat });
+    return m.bytes;
+  }
+
+  /** Index → the wanted platform's manifest → the parsed manifest. */
+  async selectManifest(target: Descriptor): Promise<Plan> {
+    const bytes = await this.fetchDocument(
+      target,
+      isIndexMediaType(target.mediaType) ? "index" : "manifest",
+    );
+    const doc = parseManifestOrIndex(bytes, {
+      ...(target.mediaType !== "" ? { mediaType: target.mediaType } : {}),
       digest: target.digest,
-      mediaType: target.mediaType,
-      size: target.size,
-      ...(endpoint !== `${ref.domain}/${ref.path}` ? { endpoint } : {}),
     });
-
-    let bytesDownloaded = 0;
-    const storeDoc = async (
-      d: Descriptor,
-      kind: "index" | "manifest",
-      platform?: string,
-    ): Promise<Buffer> => {
-      const plat = platform !== undefined ? { platform } : {};
-      await held.add([d.digest]);
-      if (await hasBlob(store, d)) {
-        const bytes = await readBlob(store, d.digest);
-        emit?.({
-          type: "manifest",
-          kind,
-          digest: d.digest,
-          mediaType: d.mediaType,
-          size: d.size,
-          cached: true,
-          ...plat,
-        });
-        return bytes;
-      }
-      const m = await client.getManifest(repo, d.digest, ro);
-      if (m.size !== d.size) {
-        throw new KimgError(
-          "SIZE_MISMATCH",
-          `${kind} ${d.digest}: ${m.size} bytes, descriptor says ${d.size}`,
-        );
-      }
-      bytesDownloaded += m.size;
-      await writeBlob(store, d, async () => ({ start: 0, body: once(m.bytes) }), ro);
-      emit?.({
-        type: "manifest",
-        kind,
-        digest: d.digest,
-        mediaType: d.mediaType,
-        size: d.size,
-        cached: false,
-        ...plat,
-      });
-      return m.bytes;
+    if (doc.kind === "manifest") {
+      const manifest = { ...target, mediaType: doc.manifest.mediaType };
+      return { manifest, parsed: doc.manifest, platform: undefined };
+    }
+    const chosen = selectManifest(doc.index, this.#wanted, { source: `index of ${this.#name}` });
+    const mbytes = await this.fetchDocument(
+      chosen,
+      "manifest",
+      chosen.platform !== undefined ? formatPlatform(chosen.platform) : undefined,
+    );
+    const m = parseManifestOrIndex(mbytes, { mediaType: chosen.mediaType, digest: chosen.digest });
+    if (m.kind !== "manifest") {
+      throw new KimgError("UNSUPPORTED_MEDIA_TYPE", `${chosen.digest}: an index inside an index`);
+    }
+    return {
+      index: { ...target, mediaType: doc.index.mediaType },
+      manifest: chosen,
+      parsed: m.manifest,
+      platform: chosen.platform,
     };
+  }
 
-    // Index → platform's manifest → parsed manifest.
-    const plan = async (): Promise<Plan> => {
-      const bytes = await storeDoc(
-        target,
-        isIndexMediaType(target.mediaType) ? "index" : "manifest",
-      );
-      const doc = parseManifestOrIndex(bytes, {
-        ...(target.mediaType !== "" ? { mediaType: target.mediaType } : {}),
-        digest: target.digest,
-      });
-      if (doc.kind === "manifest") {
-        const manifest = { ...target, mediaType: doc.manifest.mediaType };
-        return { manifest, parsed: doc.manifest, platform: undefined };
-      }
-      const chosen = selectManifest(doc.index, wanted, { source: `index of ${name}` });
-      const mbytes = await storeDoc(
-        chosen,
-        "manifest",
-        chosen.platform !== undefined ? formatPlatform(chosen.platform) : undefined,
-      );
-      const m = parseManifestOrIndex(mbytes, {
-        mediaType: chosen.mediaType,
-        digest: chosen.digest,
-      });
-      if (m.kind !== "manifest") {
-        throw new KimgError("UNSUPPORTED_MEDIA_TYPE", `${chosen.digest}: an index inside an index`);
-      }
-      return {
-        index: { ...target, mediaType: doc.index.mediaType },
-        manifest: chosen,
-        parsed: m.manifest,
-        platform: chosen.platform,
-      };
-    };
-
-    const p = await plan();
-    const blobs: Descriptor[] = [p.parsed.config, ...p.parsed.layers];
-    await held.add(blobs.map((b) => b.digest));
-    const present = await Promise.all(blobs.map((b) => hasBlob(store, b)));
-    const upToDate = bytesDownloaded === 0 && present.every((x) => x);
-
-    let blobsDownloaded = 0;
-    let blobsSkipped = 0;
-    const fetchBlob = async (b: Descriptor): Promise<void> => {
-      if (await hasBlob(store, b)) {
-        blobsSkipped++;
-        emit?.({ type: "blob-skipped", digest: b.digest, mediaType: b.mediaType, size: b.size });
-        return;
-      }
-      // One retry policy (issue 11): the client retries each request (connection errors, 5xx,
-      // 429) up to retry.maxAttempts; this loop only resumes a body that broke after the
-      // response arrived, at the store's offset, within the same number of attempts. A request
-      // the client gave up on is not tried again here (5 × 5 = 25 requests before).
-      const attempts = Math.max(1, retryOptions(opts.retry).maxAttempts);
-      let got = 0;
-      let fetched = false;
-      for (let attempt = 1; ; attempt++) {
-        let inBody = false;
-        try {
-          const r = await writeBlob(
-            store,
-            b,
-            async (offset) => {
-              fetched = true;
-              emit?.({
-                type: "blob-start",
-                digest: b.digest,
-                mediaType: b.mediaType,
-                size: b.size,
-                offset,
-                attempt,
-              });
-              const res = await client.getBlob(repo, b, { ...ro, offset });
-              inBody = true;
-              const tick = progressThrottle(emit, b.digest, b.size);
-              let current = res.offset;
-              async function* counted(): AsyncIterable<Uint8Array> {
-                for await (const c of res.stream) {
-                  const chunk = c as Uint8Array;
-                  current += chunk.byteLength;
-                  got += chunk.byteLength;
-                  bytesDownloaded += chunk.byteLength;
-                  yield chunk;
-                  tick(current);
-                }
-              }
-              return { start: res.offset, body: counted() };
-            },
-            ro,
-          );
-          if (!fetched && r.resume === "exists") {
-            // Another pull committed it while we waited for the ingest lock.
-            blobsSkipped++;
-            emit?.({
-              type: "blob-skipped",
-              digest: b.digest,
-              mediaType: b.mediaType,
-              size: b.size,
-            });
-            return;
-          }
-          blobsDownloaded++;
-          emit?.({
-            type: "blob-done",
-            digest: b.digest,
-            mediaType: b.mediaType,
-            size: b.size,
-            downloaded: got,
-          });
-          return;
-        } catch (e) {
-          // A stalled body is tried once more, not five times: a trickling registry would
-          // otherwise hold the pull for attempts × the stall limit (issue 10 item 21).
-          const stalled = (e as { stalled?: boolean }).stalled === true;
-          if (
-            inBody &&
-            attempt < (stalled ? Math.min(2, attempts) : attempts) &&
-            retryable(e) &&
-            signal?.aborted !== true
-          )
-            continue;
-          // A connection that broke on every attempt is the registry's failure, not kimg's.
-          if (isNetworkError(e) && signal?.aborted !== true) {
-            throw new KimgError(
-              "REGISTRY_UNAVAILABLE",
-              `GET ${client.host}/v2/${repo}/blobs/${b.digest}: ${e.message} (after ${attempt} attempts)`,
-              { cause: e },
-            );
-          }
-          throw e;
-        }
-      }
-    };
-
-    // The config first: it must parse and match the layers before they are fetched.
+  /** The config, fetched unless the image is up to date, parsed and checked against the layers. */
+  async fetchConfig(p: Plan, upToDate: boolean): Promise<ImageConfig> {
     const cfg = p.parsed.config;
     if (cfg.size > MAX_CONFIG_BYTES) {
       throw new KimgError(
@@ -384,40 +339,125 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
         `config ${cfg.digest}: rejecting ${cfg.size} byte config`,
       );
     }
-    if (!upToDate) await fetchBlob(cfg);
-    const config = parseImageConfig(await readBlob(store, cfg.digest), {
+    if (!upToDate) await this.fetchBlob(cfg);
+    const config = parseImageConfig(await readBlob(this.#opts.store, cfg.digest), {
       mediaType: cfg.mediaType,
       digest: cfg.digest,
     });
     checkLayersMatchConfig(p.parsed, config);
-    if (p.platform === undefined && opts.platform !== undefined) {
+    if (p.platform === undefined && this.#opts.platform !== undefined) {
       const has = configPlatform(config);
-      if (!matchPlatform(wanted, has)) {
+      if (!matchPlatform(this.#wanted, has)) {
         throw new KimgError(
           "PLATFORM_NOT_FOUND",
-          `no match for platform in manifest: ${name} is a single-platform image for ${formatPlatform(has)}, not ${formatPlatform(wanted)}`,
+          `no match for platform in manifest: ${this.#name} is a single-platform image for ${formatPlatform(has)}, not ${formatPlatform(this.#wanted)}`,
         );
       }
     }
-    if (!upToDate) {
-      emit?.({
-        type: "layers",
-        layers: p.parsed.layers.map((l) => ({
-          digest: l.digest,
-          mediaType: l.mediaType,
-          size: l.size,
-        })),
-      });
-      await mapLimit(p.parsed.layers, opts.jobs ?? DEFAULT_JOBS, fetchBlob);
-    } else blobsSkipped = blobs.length;
-    const platform = p.platform ?? configPlatform(config);
+    return config;
+  }
 
+  /** The layers, at most `jobs` at a time; the TTY display's "Waiting" lines first. */
+  async fetchLayers(layers: readonly Descriptor[]): Promise<void> {
+    this.#emit({
+      type: "layers",
+      layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })),
+    });
+    await mapLimit(layers, this.#opts.jobs ?? DEFAULT_JOBS, (b) => this.fetchBlob(b));
+  }
+
+  /** One blob into the store, unless it is there; a body that breaks is resumed. */
+  async fetchBlob(b: Descriptor): Promise<void> {
+    const store = this.#opts.store;
+    const signal = this.#opts.signal;
+    const short = { digest: b.digest, mediaType: b.mediaType, size: b.size };
+    if (await hasBlob(store, b)) {
+      this.blobsSkipped++;
+      this.#emit({ type: "blob-skipped", ...short });
+      return;
+    }
+    // One retry policy (issue 11): the client retries each request (connection errors, 5xx,
+    // 429) up to retry.maxAttempts; this loop only resumes a body that broke after the
+    // response arrived, at the store's offset, within the same number of attempts. A request
+    // the client gave up on is not tried again here (5 × 5 = 25 requests before).
+    const attempts = Math.max(1, retryOptions(this.#opts.retry).maxAttempts);
+    let got = 0;
+    let fetched = false;
+    for (let attempt = 1; ; attempt++) {
+      let inBody = false;
+      try {
+        const r = await writeBlob(
+          store,
+          b,
+          async (offset) => {
+            fetched = true;
+            this.#emit({ type: "blob-start", ...short, offset, attempt });
+            const res = await this.#client.getBlob(this.#repo, b, { ...this.#ro, offset });
+            inBody = true;
+            const tick = progressThrottle(this.#opts.onProgress, b.digest, b.size);
+            let current = res.offset;
+            const counted = async function* (this: PullRun): AsyncIterable<Uint8Array> {
+              for await (const c of res.stream) {
+                const chunk = c as Uint8Array;
+                current += chunk.byteLength;
+                got += chunk.byteLength;
+                this.bytesDownloaded += chunk.byteLength;
+                yield chunk;
+                tick(current);
+              }
+            };
+            return { start: res.offset, body: counted.call(this) };
+          },
+          this.#ro,
+        );
+        if (!fetched && r.resume === "exists") {
+          // Another pull committed it while we waited for the ingest lock.
+          this.blobsSkipped++;
+          this.#emit({ type: "blob-skipped", ...short });
+          return;
+        }
+        this.blobsDownloaded++;
+        this.#emit({ type: "blob-done", ...short, downloaded: got });
+        return;
+      } catch (e) {
+        // A stalled body is tried once more, not five times: a trickling registry would
+        // otherwise hold the pull for attempts × the stall limit (issue 10 item 21).
+        const stalled = (e as { stalled?: boolean }).stalled === true;
+        if (
+          inBody &&
+          attempt < (stalled ? Math.min(2, attempts) : attempts) &&
+          retryable(e) &&
+          signal?.aborted !== true
+        )
+          continue;
+        // A connection that broke on every attempt is the registry's failure, not kimg's.
+        if (isNetworkError(e) && signal?.aborted !== true) {
+          throw new KimgError(
+            "REGISTRY_UNAVAILABLE",
+            `GET ${this.#client.host}/v2/${this.#repo}/blobs/${b.digest}: ${e.message} (after ${attempt} attempts)`,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** The image record (kimg.json and index.json), then the `done` event. */
+  async record(
+    p: Plan,
+    config: ImageConfig,
+    blobs: readonly Descriptor[],
+    upToDate: boolean,
+  ): Promise<PulledImage> {
+    const opts = this.#opts;
+    const platform = p.platform ?? configPlatform(config);
     const credential: CredentialSource =
       opts.credentialSource ??
       (opts.credentials === undefined ? { kind: "anonymous" } : { kind: "credential-store" });
     const root = p.index ?? p.manifest;
-    const record = await store.putImage({
-      name,
+    const record = await opts.store.putImage({
+      name: this.#name,
       target: { mediaType: root.mediaType, digest: root.digest, size: root.size },
       manifestDigest: p.manifest.digest,
       ...(p.index !== undefined ? { indexDigest: p.index.digest } : {}),
@@ -426,22 +466,19 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
       blobs: blobs.map((b) => b.digest),
     });
     const result: PulledImage = {
-      ref: name,
+      ref: this.#name,
       digest: p.manifest.digest,
       ...(p.index !== undefined ? { indexDigest: p.index.digest } : {}),
       platform: formatPlatform(platform),
       size: record.size,
       layers: p.parsed.layers.length,
-      bytesDownloaded,
-      blobsDownloaded,
-      blobsSkipped,
+      bytesDownloaded: this.bytesDownloaded,
+      blobsDownloaded: this.blobsDownloaded,
+      blobsSkipped: this.blobsSkipped,
       upToDate,
     };
-    emit?.({ type: "done", result });
+    this.#emit({ type: "done", result });
     return result;
-  } finally {
-    await lease?.release();
-    await Promise.all(made.map((c) => c.close()));
   }
 }
 
