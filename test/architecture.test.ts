@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["errors"],
   // Go's and apimachinery's text forms: durations, %q, field.Error, aggregate.Error.
   // Bounded concurrency; text for people (import-free: the web page loads it as is).
-  ["go", "limit", "format"],
+  ["go", "limit", "format", "json"],
   ["ref"],
   // The pure OCI model (manifests, indexes, configs, platforms) and the pull-policy rules.
   ["oci", "policy"],
@@ -66,6 +66,7 @@ const PURE = new Set([
   "go",
   "limit",
   "format",
+  "json",
   "ref",
   "oci",
   "policy",

@@ -246,9 +246,7 @@ export function goJsonKind(v: unknown): string {
   return typeof v; // "number" | "string"
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+export { isJsonObject as isObject } from "../json/index.ts";
 
 /**
  * Reads string fields of a JSON object as Go's json.Unmarshal into a struct does: names match

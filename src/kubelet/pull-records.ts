@@ -24,6 +24,7 @@
 
 import { KimgError } from "../errors.ts";
 import { goQuote, hasGoSurroundingSpace } from "../go/index.ts";
+import { isJsonObject as isObject } from "../json/index.ts";
 import {
   isFailure,
   referenceName,
@@ -138,10 +139,6 @@ function recordTimeOf(now: number | string): string {
 
 function corrupt(what: string, detail: string): KimgError {
   return new KimgError("STORE_CORRUPT", `${what}: ${detail}`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function parseInput(input: unknown, what: string): Record<string, unknown> {

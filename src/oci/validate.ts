@@ -23,6 +23,7 @@
 // - `__proto__` keys stay plain data: maps are built with Object.fromEntries.
 
 import { type ErrorCode, KimgError } from "../errors.ts";
+import { isJsonObject } from "../json/index.ts";
 
 /** Where a parse is: the error code to raise and a prefix naming the document (its digest). */
 export interface Ctx {
@@ -54,7 +55,7 @@ export function show(v: unknown): string {
 }
 
 export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return isJsonObject(v);
 }
 
 export function has(obj: JsonObject, key: string): boolean {

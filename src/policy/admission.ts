@@ -38,6 +38,7 @@ import {
   goQuote,
   renderBadValue,
 } from "../go/index.ts";
+import { isJsonObject } from "../json/index.ts";
 
 export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 
@@ -114,9 +115,7 @@ const BAD_REQUEST = "Resource was marked with kind Pod but was unable to be conv
 
 type PlainObject = Record<string, unknown>;
 
-function isPlainObject(v: unknown): v is PlainObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
+const isPlainObject: (v: unknown) => v is PlainObject = isJsonObject;
 
 /** A pod as the plugin sees it; null when the object could not be a Pod. */
 function asPod(obj: unknown): PlainObject | null {

@@ -128,9 +128,7 @@ export function errnoCode(e: unknown): string | undefined {
     : undefined;
 }
 
-export function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
+export { isJsonObject as isRecord } from "../json/index.ts";
 
 /** Resolves after `ms`, or rejects with ABORTED when `signal` fires first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
