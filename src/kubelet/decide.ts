@@ -18,6 +18,7 @@ import {
   type KubeletActionDescription,
   lintContainer,
   type PullPolicy,
+  podCreateRequest,
   validateContainer,
 } from "../policy/index.ts";
 import { applyDefaultImageTag } from "../ref/index.ts";
@@ -73,16 +74,13 @@ export function decideContainer(
   const defaulted: PullPolicy = eff.policy ?? "IfNotPresent"; // declared is supported or empty
   let admission: AdmissionChange | null = null;
   if (opts.alwaysPullImages === true) {
-    const admitted = admitAlwaysPullImages({
-      operation: "CREATE",
-      resource: { group: "", resource: "pods" },
-      kind: { group: "", version: "v1", kind: "Pod" },
-      object: {
+    const admitted = admitAlwaysPullImages(
+      podCreateRequest({
         kind: "Pod",
         metadata: { name: "pod" },
         spec: { containers: [{ name: "app", image, imagePullPolicy: defaulted }] },
-      },
-    });
+      }),
+    );
     const changed = admitted.changes.length > 0;
     admission = {
       plugin: "AlwaysPullImages",

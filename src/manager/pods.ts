@@ -16,7 +16,12 @@
 
 import { createHash } from "node:crypto";
 import type { FieldError } from "../go/index.ts";
-import { admitAlwaysPullImages, defaultPullPolicy, validateContainer } from "../policy/index.ts";
+import {
+  admitAlwaysPullImages,
+  defaultPullPolicy,
+  podCreateRequest,
+  validateContainer,
+} from "../policy/index.ts";
 
 /** A container of a pod as the kubelet gets it (after defaulting and admission). */
 export interface PodContainer {
@@ -288,12 +293,7 @@ function admitPod(
   };
   const admissionChanges: string[] = [];
   if (opts.alwaysPullImages === true) {
-    const r = admitAlwaysPullImages({
-      operation: "CREATE",
-      kind: { group: "", version: "v1", kind: "Pod" },
-      name: t.name,
-      object: pod,
-    });
+    const r = admitAlwaysPullImages(podCreateRequest(pod, t.name));
     pod = r.object as Obj;
     for (const c of r.changes) {
       admissionChanges.push(

@@ -23,6 +23,7 @@ import {
   describeKubeletAction,
   effectivePullPolicy,
   lintContainer,
+  podCreateRequest,
   validateContainer,
 } from "../policy/index.ts";
 import type { DigestAlgorithm } from "../ref/index.ts";
@@ -178,16 +179,13 @@ export function inspectManifests(
           imagePullPolicy: d.policy ?? raw.declared,
         };
       }
-      const result = admitAlwaysPullImages({
-        operation: "CREATE",
-        resource: { group: "", resource: "pods" },
-        kind: { group: "", version: "v1", kind: "Pod" },
-        object: {
+      const result = admitAlwaysPullImages(
+        podCreateRequest({
           kind: "Pod",
           metadata: { name: spec.object.name, namespace: spec.object.namespace },
           spec: podSpec,
-        },
-      });
+        }),
+      );
       const changed = new Map(result.changes.map((ch) => [ch.field, ch]));
       for (const i of indices) {
         const raw = raws[i];

@@ -253,6 +253,17 @@ function targets(pod: PlainObject, opts: AlwaysPullImagesOptions | undefined): T
   return out;
 }
 
+/** The CREATE of a Pod, as the API server hands it to admission (core group, v1). */
+export function podCreateRequest(pod: unknown, name?: string): AdmissionRequest {
+  return {
+    operation: "CREATE",
+    resource: { group: "", resource: "pods" },
+    kind: { group: "", version: "v1", kind: "Pod" },
+    ...(name !== undefined ? { name } : {}),
+    object: pod,
+  };
+}
+
 /**
  * Admit (mutating phase): every init, regular and ephemeral container's `imagePullPolicy`
  * becomes `Always`. The input is not modified; `object` is a mutated copy.

@@ -12,6 +12,7 @@ export {
   type GroupVersionKind,
   type IgnoreReason,
   type PolicyChange,
+  podCreateRequest,
   validateAlwaysPullImages,
 } from "./admission.ts";
 export {
