@@ -5,16 +5,15 @@
 // so the user's own files are never read.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 const ALICE = { user: "alice", pass: "wonderland" };
 const WRONG = "s3cret-wrong-pa55";
 
@@ -31,30 +30,16 @@ describe("kimg pull with credentials", { timeout: 180_000 }, () => {
   let ref: string;
 
   /** Runs kimg with HOME, DOCKER_CONFIG and REGISTRY_AUTH_FILE isolated (overridable). */
-  function kimg(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HOME: join(tmp, "home"),
-      DOCKER_CONFIG: join(tmp, "no-docker-config"),
-      REGISTRY_AUTH_FILE: join(tmp, "no-auth.json"),
-      ...extraEnv,
-    };
-    delete env.NO_COLOR;
-    delete env.FORCE_COLOR;
-    delete env.KIMG_STORE;
-    env.CONTAINERS_REGISTRIES_CONF = "/dev/null"; // hermetic: no machine-wide registries.conf
-    return new Promise((ok) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env, encoding: "utf8" },
-        (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-          ok({ code, stdout, stderr });
-        },
-      );
+  /** runKimg with no credentials of the user's: an empty HOME, no config.json, no auth.json. */
+  const kimg = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> =>
+    runKimg(args, {
+      env: {
+        HOME: join(tmp, "home"),
+        DOCKER_CONFIG: join(tmp, "no-docker-config"),
+        REGISTRY_AUTH_FILE: join(tmp, "no-auth.json"),
+        ...extraEnv,
+      },
     });
-  }
 
   /** A fresh store; pulls `ref` with Always, returns the run and the recorded credential kind. */
   async function pullFresh(

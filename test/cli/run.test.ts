@@ -5,17 +5,15 @@
 // JSON lines; --timeout; --node-config; the API server's rejection of an invalid pod; exit codes.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
-
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 
 interface Result {
   code: number;
@@ -45,27 +43,8 @@ describe("kimg run", { timeout: 120_000 }, () => {
   };
 
   /** The built binary, with a hermetic environment (no registries.conf, an empty HOME). */
-  function kimg(args: string[], killAfterMs = 60_000): Promise<Result> {
-    const env = { ...process.env };
-    delete env.NO_COLOR;
-    delete env.FORCE_COLOR;
-    delete env.KIMG_STORE;
-    delete env.DOCKER_CONFIG;
-    delete env.REGISTRY_AUTH_FILE;
-    env.CONTAINERS_REGISTRIES_CONF = "/dev/null";
-    env.HOME = home;
-    return new Promise((ok) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env, encoding: "utf8", timeout: killAfterMs },
-        (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-          ok({ code, stdout, stderr });
-        },
-      );
-    });
-  }
+  const kimg = (args: string[], killAfterMs = 60_000): Promise<Result> =>
+    runKimg(args, { env: { HOME: home }, timeoutMs: killAfterMs });
 
   /** Writes manifest files into a fresh directory; returns their paths. */
   function files(docs: Record<string, string>): string[] {

@@ -5,18 +5,16 @@
 // stderr is checked for raw C0, DEL, C1 and bidi controls.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { startFaultServer } from "../helpers/fault-registry.ts";
 import { type BuiltImage, buildImage } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
-
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
 
 /** OSC title, clear screen, colour, bare CR, a forged line, C1 CSI, a bidi override. */
 const HOSTILE =
@@ -46,32 +44,8 @@ function hostileErrors(req: IncomingMessage, res: ServerResponse): void {
   res.end(JSON.stringify({ errors: [{ code: "DENIED", message: HOSTILE }] }));
 }
 
-function kimg(
-  args: string[],
-  home: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    CONTAINERS_REGISTRIES_CONF: "/dev/null",
-  };
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
-  delete env.KIMG_STORE;
-  delete env.DOCKER_CONFIG;
-  delete env.REGISTRY_AUTH_FILE;
-  return new Promise((ok) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env, encoding: "utf8", timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-        ok({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const kimg = (args: string[], home: string) =>
+  runKimg(args, { env: { HOME: home }, timeoutMs: 60_000 });
 
 describe("text from the network is printed with control characters escaped", {
   timeout: 180_000,
