@@ -41,9 +41,9 @@ describe("error tables", () => {
   });
 
   it("a misspelt option does not compile", () => {
-    const ok: ImageManagerOptions["retry"] = { maxAttempts: 1 };
+    const ok: ImageManagerOptions["pull"] = { retry: { maxAttempts: 1 } };
     // @ts-expect-error `attempts` is not a RetryOptions field (it is `maxAttempts`).
-    const misspelt: ImageManagerOptions["retry"] = { attempts: 1 };
+    const misspelt: ImageManagerOptions["pull"] = { retry: { attempts: 1 } };
     assert.ok(ok !== undefined && misspelt !== undefined);
   });
 });

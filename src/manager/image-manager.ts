@@ -51,9 +51,14 @@ import {
   recordSuccessfulPull,
 } from "../kubelet/index.ts";
 import { kubeletAction } from "../policy/index.ts";
-import { type ProgressEvent, pullName, pullTryingCredentials } from "../pull/index.ts";
+import {
+  type ProgressEvent,
+  type PullSettings,
+  pullName,
+  pullTryingCredentials,
+} from "../pull/index.ts";
 import { applyDefaultImageTag, parseNormalizedNamed } from "../ref/index.ts";
-import { pullSources, type RegistriesConf, type RetryOptions } from "../registry/index.ts";
+import { pullSources } from "../registry/index.ts";
 import { type LocalStore, PullRecordFiles } from "../store/index.ts";
 import type { NamespacedSecret, NodePod, PodContainer } from "./pods.ts";
 import { ImagePuller } from "./puller.ts";
@@ -85,18 +90,13 @@ export interface ImageManagerOptions {
   readonly onProgress?:
     | ((pod: NodePod, container: PodContainer, e: ProgressEvent) => void)
     | undefined;
-  /** Pull engine settings. */
-  readonly platform?: string | undefined;
-  readonly jobs?: number | undefined;
-  readonly insecureHosts?: readonly string[] | undefined;
-  readonly registriesConf?: RegistriesConf | undefined;
   /**
-   * The registry client's retry settings, typed as the client's own RetryOptions so a field it
-   * does not have is a type error (it was `{ attempts? }`, silently dropped: issue 11).
+   * The pull engine's own settings (platform, jobs, insecure hosts, registries.conf, retry,
+   * signal), typed as PullOptions' and passed to every pull as they are: a field the engine
+   * does not have is a type error (`retry: { attempts }` was silently dropped: issue 11).
+   * `signal` aborts pulls in flight, e.g. when `kimg run --timeout` runs out.
    */
-  readonly retry?: Partial<RetryOptions> | undefined;
-  /** Aborts pulls in flight (and their retries), e.g. when `kimg run --timeout` runs out. */
-  readonly signal?: AbortSignal | undefined;
+  readonly pull?: PullSettings | undefined;
   /**
    * Called at each step of recording a pull, after it is durable: a failpoint for crash tests
    * (`kimg run` kills itself there when KIMG_KILL_AT names the step; docs/security.md).
@@ -377,16 +377,7 @@ export class ImageManager {
                 return undefined;
               },
             },
-            ...(this.#opts.platform !== undefined ? { platform: this.#opts.platform } : {}),
-            ...(this.#opts.jobs !== undefined ? { jobs: this.#opts.jobs } : {}),
-            ...(this.#opts.insecureHosts !== undefined
-              ? { insecureHosts: this.#opts.insecureHosts }
-              : {}),
-            ...(this.#opts.registriesConf !== undefined
-              ? { registriesConf: this.#opts.registriesConf }
-              : {}),
-            ...(this.#opts.retry !== undefined ? { retry: this.#opts.retry } : {}),
-            ...(this.#opts.signal !== undefined ? { signal: this.#opts.signal } : {}),
+            ...this.#opts.pull,
             ...(this.#opts.onProgress !== undefined
               ? { onProgress: (e: ProgressEvent) => this.#opts.onProgress?.(pod, container, e) }
               : {}),
@@ -419,7 +410,7 @@ export class ImageManager {
 
   /** The hosts other than the image's own that a pull of `name` may go to (registries.conf). */
   #otherPullHosts(name: string): string[] {
-    const conf = this.#opts.registriesConf;
+    const conf = this.#opts.pull?.registriesConf;
     if (conf === undefined) return [];
     try {
       const ref = parseNormalizedNamed(name);

@@ -11,7 +11,7 @@ export {
   type PullResult,
   progressThrottle,
 } from "./progress.ts";
-export { type PulledImage, type PullOptions, pull, pullName } from "./pull.ts";
+export { type PulledImage, type PullOptions, type PullSettings, pull, pullName } from "./pull.ts";
 export {
   type CandidateCredential,
   type CredentialCandidates,

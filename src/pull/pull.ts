@@ -78,6 +78,12 @@ export interface PullOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** The engine's settings a caller above passes through whole (the image manager's `pull`). */
+export type PullSettings = Pick<
+  PullOptions,
+  "platform" | "jobs" | "insecureHosts" | "registriesConf" | "retry" | "signal"
+>;
+
 /** What `pull` returns (the `done` event's result). */
 export type PulledImage = PullResult;
 

@@ -332,10 +332,12 @@ describe("ImageManager against real registries", { timeout: 180_000 }, () => {
         config: defaultKubeletConfiguration(),
         now: () => t,
         // One try per request, and the back-off on the test clock: the file takes 2 s, not 48.
-        retry: {
-          maxAttempts: 1,
-          sleep: async (ms) => {
-            t += ms;
+        pull: {
+          retry: {
+            maxAttempts: 1,
+            sleep: async (ms) => {
+              t += ms;
+            },
           },
         },
         onEvent: (e) => events.push(e),

@@ -314,12 +314,14 @@ export async function runRun(f: RunFlags, io: CliIO): Promise<number> {
           },
         }
       : {}),
-    ...(deadline !== undefined ? { signal: deadline.signal } : {}),
+    pull: {
+      signal: deadline?.signal,
+      insecureHosts: f.insecureHosts,
+      registriesConf,
+      platform: f.platform,
+    },
     secrets: input.secrets,
     nodeCredentials,
-    insecureHosts: f.insecureHosts,
-    registriesConf,
-    platform: f.platform,
     onEvent: (e) => {
       events.push(e);
       if (json) {
