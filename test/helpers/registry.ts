@@ -195,7 +195,8 @@ async function authConfig(
   }
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now (bind 0, read it, close): racy, so callers retry a failed bind. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
