@@ -15,6 +15,15 @@ if (deps.status !== 0) {
   process.exit(deps.status ?? 1);
 }
 
+// The Go-built test peers (test/peers/versions.env: Kubernetes, etcd, containerd, crictl,
+// crane, the OCI conformance suite), each built once into ~/.cache/kimg-peers/: the
+// differential tests run against them, and none is skipped for a missing peer.
+const peers = spawnSync("bash", [join(root, "scripts/build-peers.sh")], { stdio: "inherit" });
+if (peers.status !== 0) {
+  console.error("test peers missing: not running the tests (scripts/build-peers.sh said why)");
+  process.exit(peers.status ?? 1);
+}
+
 // The CLI tests run the built binary: build first, so they never test a stale dist/.
 const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) {
