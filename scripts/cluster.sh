@@ -18,7 +18,9 @@ case "${1:-}" in
     mkdir -p "$STATE"
     rm -f "$STATE/ready"
     # Its own session, no inherited descriptors: it outlives this shell and its terminal.
-    (cd "$ROOT" && setsid node --import tsx scripts/cluster.ts serve "${@:2}" </dev/null >"$STATE/log" 2>&1 &
+    # ($! must be node's own pid, not a subshell's: the background job is setsid alone.)
+    (cd "$ROOT" || exit 1
+      setsid node --import tsx scripts/cluster.ts serve "${@:2}" </dev/null >"$STATE/log" 2>&1 &
       echo $! >"$STATE/pid")
     for _ in $(seq 1 300); do
       [[ -f "$STATE/ready" ]] && { echo "cluster: up in $(cat "$STATE/ready") s; eval \"\$(scripts/cluster.sh env)\""; exit 0; }

@@ -15,7 +15,7 @@ async function serve(alwaysPullImages: boolean): Promise<void> {
   const started = Date.now();
   mkdirSync(STATE, { recursive: true });
   const reg = await startRegistry();
-  const cp = await startControlPlane({ alwaysPullImages });
+  const cp = await startControlPlane({ alwaysPullImages, controllers: true });
   const node = await startNode(cp, { registry: reg });
   const path = [dirname(cp.kubectlPath), peerDir("crictl"), peerDir("crane")].join(":");
   writeFileSync(

@@ -19,6 +19,12 @@ import { freePort } from "./registry.ts";
 export interface ControlPlaneOptions {
   /** Enable the AlwaysPullImages admission plugin. Default false. */
   readonly alwaysPullImages?: boolean;
+  /**
+   * Also run kube-controller-manager and kube-scheduler, so Deployments make Pods, namespaces
+   * get their `default` ServiceAccount and `kube-root-ca.crt`, and Pods are scheduled.
+   * Default false (the differential tests need only the API server).
+   */
+  readonly controllers?: boolean;
 }
 
 export interface ControlPlane {
@@ -172,6 +178,26 @@ contexts:
 current-context: kimg
 `,
     );
+    if (opts.controllers === true) {
+      const common = [
+        "--kubeconfig",
+        kubeconfig,
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+      ];
+      start(peerBin("kubernetes", "kube-controller-manager"), [
+        ...common,
+        `--secure-port=${await freePort()}`,
+        `--service-account-private-key-file=${join(dir, "sa.key")}`,
+        `--root-ca-file=${join(dir, "certs", "apiserver.crt")}`,
+        "--use-service-account-credentials=false",
+        "--controllers=*,-node-ipam-controller",
+      ]);
+      start(peerBin("kubernetes", "kube-scheduler"), [
+        ...common,
+        `--secure-port=${await freePort()}`,
+      ]);
+    }
     const kubectlPath = peerBin("kubernetes", "kubectl");
     const kubectl: ControlPlane["kubectl"] = (args, input) =>
       new Promise((resolve) => {
