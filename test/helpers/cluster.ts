@@ -7,12 +7,13 @@
 // The apiserver's serving certificate is the self-signed one it makes in --cert-dir; the
 // kubeconfig skips verifying it (loopback only, a throwaway cluster).
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { makeTempDir, removeTempDir } from "./cleanup.ts";
+import { Daemons } from "./daemons.ts";
 import { peerBin } from "./peers.ts";
 import { freePort } from "./registry.ts";
 
@@ -40,13 +41,6 @@ export interface ControlPlane {
     input?: string,
   ): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
-}
-
-function waitExit(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) resolve();
-    else p.once("exit", () => resolve());
-  });
 }
 
 async function until(
@@ -86,24 +80,9 @@ function httpsStatus(url: string, token: string): Promise<number> {
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = makeTempDir("kimg-cp-");
-  const procs: ChildProcess[] = [];
-  const logs = new Map<ChildProcess, string>();
-  const start = (bin: string, args: string[]) => {
-    const p = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-    logs.set(p, "");
-    const add = (c: Buffer) => logs.set(p, ((logs.get(p) ?? "") + c.toString()).slice(-20_000));
-    p.stdout?.on("data", add);
-    p.stderr?.on("data", add);
-    procs.push(p);
-    return p;
-  };
+  const daemons = new Daemons();
   const stop = async () => {
-    for (const p of procs.reverse()) {
-      p.kill("SIGTERM");
-      const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
-      await waitExit(p);
-      clearTimeout(t);
-    }
+    await daemons.stopAll();
     removeTempDir(dir);
   };
   try {
@@ -112,7 +91,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await freePort(),
       await freePort(),
     ];
-    const etcd = start(peerBin("etcd"), [
+    const etcd = daemons.start("etcd", peerBin("etcd"), [
       "--name=kimg",
       `--data-dir=${join(dir, "etcd")}`,
       `--listen-client-urls=http://127.0.0.1:${clientPort}`,
@@ -126,7 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       "etcd",
       30_000,
       async () => (await fetch(`http://127.0.0.1:${clientPort}/health`)).ok,
-      () => logs.get(etcd) ?? "",
+      () => daemons.log("etcd"),
       etcd,
     );
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -136,7 +115,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     writeFileSync(join(dir, "tokens.csv"), `${token},kimg-admin,kimg-admin,"system:masters"\n`);
     const plugins = ["NamespaceLifecycle", "ServiceAccount", "LimitRanger", "ResourceQuota"];
     if (opts.alwaysPullImages === true) plugins.push("AlwaysPullImages");
-    const apiserver = start(peerBin("kubernetes", "kube-apiserver"), [
+    const apiserver = daemons.start("kube-apiserver", peerBin("kubernetes", "kube-apiserver"), [
       `--etcd-servers=http://127.0.0.1:${clientPort}`,
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
@@ -158,7 +137,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       "kube-apiserver",
       120_000,
       async () => (await httpsStatus(`${url}/readyz`, token)) === 200,
-      () => logs.get(apiserver) ?? "",
+      () => daemons.log("kube-apiserver"),
       apiserver,
     );
     const kubeconfig = join(dir, "kubeconfig");
@@ -185,7 +164,7 @@ current-context: kimg
         "--leader-elect=false",
         "--bind-address=127.0.0.1",
       ];
-      start(peerBin("kubernetes", "kube-controller-manager"), [
+      daemons.start("kube-controller-manager", peerBin("kubernetes", "kube-controller-manager"), [
         ...common,
         `--secure-port=${await freePort()}`,
         `--service-account-private-key-file=${join(dir, "sa.key")}`,
@@ -193,7 +172,7 @@ current-context: kimg
         "--use-service-account-credentials=false",
         "--controllers=*,-node-ipam-controller",
       ]);
-      start(peerBin("kubernetes", "kube-scheduler"), [
+      daemons.start("kube-scheduler", peerBin("kubernetes", "kube-scheduler"), [
         ...common,
         `--secure-port=${await freePort()}`,
       ]);

@@ -45,3 +45,21 @@ export function runKimg(args: readonly string[], opts: KimgRunOptions = {}): Pro
     );
   });
 }
+
+/** `kimg pull REF --store STORE --progress json [ARGS…]`: what it resolved and stored. */
+export async function kimgPullJson(
+  ref: string,
+  store: string,
+  args: readonly string[] = [],
+): Promise<{ resolved: string; manifestDigest: string }> {
+  const r = await runKimg(["pull", ref, "--store", store, "--progress", "json", ...args]);
+  if (r.code !== 0) throw new Error(`kimg pull ${ref}: exit ${r.code}: ${r.stderr}`);
+  const events = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; digest?: string; result?: { digest: string } });
+  return {
+    resolved: events.find((e) => e.type === "resolve")?.digest ?? "",
+    manifestDigest: events.find((e) => e.type === "done")?.result?.digest ?? "",
+  };
+}

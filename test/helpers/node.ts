@@ -5,10 +5,11 @@
 // (`failCgroupV1: false`), the cgroupfs driver, no swap check, eviction off (a test machine's
 // disk is often fuller than the kubelet's 85% default).
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ControlPlane } from "./cluster.ts";
+import { Daemons } from "./daemons.ts";
 import { buildImage } from "./images.ts";
 import { peerBin, peerDir } from "./peers.ts";
 import { freePort, type Registry } from "./registry.ts";
@@ -44,13 +45,6 @@ int main(void) {
 }
 `;
 
-function waitExit(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) resolve();
-    else p.once("exit", () => resolve());
-  });
-}
-
 /** The pause image: a static binary in one layer, pushed as REGISTRY/kimg/pause:1. */
 export async function pushPauseImage(registry: Registry): Promise<string> {
   const dir = mkdtempSync("/tmp/kimg-pause-");
@@ -75,18 +69,8 @@ export async function pushPauseImage(registry: Registry): Promise<string> {
 export async function startNode(cp: ControlPlane, opts: NodeOptions): Promise<Node> {
   const name = opts.name ?? "kimg-node";
   const dir = mkdtempSync("/tmp/kn-"); // short: sockets live here
-  const procs: ChildProcess[] = [];
-  const logs = new Map<string, string>();
-  const start = (what: string, bin: string, args: string[], env?: NodeJS.ProcessEnv) => {
-    const p = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
-    const add = (c: Buffer) =>
-      logs.set(what, ((logs.get(what) ?? "") + c.toString()).slice(-30_000));
-    p.stdout?.on("data", add);
-    p.stderr?.on("data", add);
-    procs.push(p);
-    return p;
-  };
-  const logText = () => [...logs].map(([k, v]) => `--- ${k}\n${v.slice(-4000)}`).join("\n");
+  const daemons = new Daemons();
+  const logText = () => daemons.logs();
   const stop = async () => {
     // Pods first, through the CRI, while containerd still runs: their processes and sandboxes
     // go with them (killing the shims would leave the containers' processes behind).
@@ -97,12 +81,7 @@ export async function startNode(cp: ControlPlane, opts: NodeOptions): Promise<No
         timeout: 60_000,
       });
     } catch {}
-    for (const p of procs.reverse()) {
-      p.kill("SIGTERM");
-      const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
-      await waitExit(p);
-      clearTimeout(t);
-    }
+    await daemons.stopAll();
     // Containers the kubelet started: their shims and the sandbox processes.
     try {
       execFileSync("pkill", ["-9", "-f", `${dir}/`]);
@@ -170,7 +149,7 @@ state = "${dir}/containerd/state"
 `,
     );
     const path = `${peerDir("containerd")}:${process.env.PATH ?? ""}`;
-    start(
+    daemons.start(
       "containerd",
       peerBin("containerd", "containerd"),
       ["--config", join(dir, "containerd.toml")],
@@ -203,7 +182,7 @@ imageGCLowThresholdPercent: 99
 serializeImagePulls: true
 ${opts.credentialsVerificationPolicy !== undefined ? `imagePullCredentialsVerificationPolicy: ${opts.credentialsVerificationPolicy}\n` : ""}`,
     );
-    start(
+    daemons.start(
       "kubelet",
       peerBin("kubernetes", "kubelet"),
       [

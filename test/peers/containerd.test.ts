@@ -23,7 +23,7 @@ import {
   buildIndex,
   PLATFORMS,
 } from "../helpers/images.ts";
-import { runKimg } from "../helpers/kimg-cli.ts";
+import { kimgPullJson } from "../helpers/kimg-cli.ts";
 import { peerBin } from "../helpers/peers.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
@@ -112,20 +112,14 @@ state = "${short}/state"
     if (multi !== undefined) removeTempDir(multi.layoutDir);
   });
 
+  /** What kimg pull resolved, and the config of the manifest it chose. */
   async function kimgPull(ref: string) {
     const store = makeTempDir("kimg-cri-store-");
     dirs.push(store);
-    const r = await runKimg(["pull", ref, "--store", store, "--progress", "json"]);
-    assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { type: string; digest?: string; result?: { digest: string } });
-    const resolved = events.find((e) => e.type === "resolve")?.digest ?? "";
-    const manifest = events.find((e) => e.type === "done")?.result?.digest ?? "";
-    const m = JSON.parse(readFileSync(join(store, "blobs", ...manifest.split(":")), "utf8")) as {
-      config: { digest: string };
-    };
+    const { resolved, manifestDigest } = await kimgPullJson(ref, store);
+    const m = JSON.parse(
+      readFileSync(join(store, "blobs", ...manifestDigest.split(":")), "utf8"),
+    ) as { config: { digest: string } };
     return { resolved, config: m.config.digest };
   }
 

@@ -17,7 +17,7 @@ import {
   buildIndex,
   PLATFORMS,
 } from "../helpers/images.ts";
-import { runKimg } from "../helpers/kimg-cli.ts";
+import { kimgPullJson } from "../helpers/kimg-cli.ts";
 import { peerBin } from "../helpers/peers.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
@@ -58,27 +58,16 @@ describe("crane as the oracle for digests, manifests and configs", { timeout: 60
     if (multi !== undefined) removeTempDir(multi.layoutDir);
   });
 
-  /** kimg pull into a fresh store; the JSON `resolve` and `done` events and the store. */
+  /** kimg pull into a fresh store: what it resolved and stored, and the store. */
   async function kimgPull(ref: string, platform?: string) {
     const store = makeTempDir("kimg-crane-store-");
     dirs.push(store);
-    const r = await runKimg([
-      "pull",
+    const r = await kimgPullJson(
       ref,
-      "--store",
       store,
-      "--progress",
-      "json",
-      ...(platform !== undefined ? ["--platform", platform] : []),
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { type: string; digest?: string; result?: { digest: string } });
-    const resolved = events.find((e) => e.type === "resolve")?.digest;
-    const done = events.find((e) => e.type === "done")?.result;
-    return { store, resolved, manifestDigest: done?.digest };
+      platform !== undefined ? ["--platform", platform] : [],
+    );
+    return { store, ...r };
   }
   const blob = (store: string, digest: string) =>
     readFileSync(join(store, "blobs", ...digest.split(":")));
