@@ -82,6 +82,17 @@ export async function startNode(cp: ControlPlane, opts: NodeOptions): Promise<No
       });
     } catch {}
     await daemons.stopAll();
+    // Whatever the CRI did not remove (a container being created as the pod went): every
+    // process in the kubelet's pod cgroups, then the cgroups themselves. One node at a time
+    // runs on a machine (the bridge and IPAM directory are fixed too).
+    try {
+      execFileSync("sh", [
+        "-c",
+        'for c in /sys/fs/cgroup/*/kubepods; do [ -d "$c" ] || continue; ' +
+          'find "$c" -name cgroup.procs -exec cat {} + | xargs -r kill -9; ' +
+          'find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; done; true',
+      ]);
+    } catch {}
     // Containers the kubelet started: their shims and the sandbox processes.
     try {
       execFileSync("pkill", ["-9", "-f", `${dir}/`]);
