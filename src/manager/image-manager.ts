@@ -5,9 +5,10 @@
 //
 // The "runtime" here is kimg itself: the CRI image string goes to pullTryingCredentials (each
 // keyring credential in turn, no anonymous retry), an image's ImageStatus is its record in the
-// store, and its image ref (image id) is the manifest digest. A network failure is reported as
-// the CRI's `RegistryUnavailable` error (cri-api pkg/errors), so the kubelet's classification
-// gives the container the `RegistryUnavailable` waiting reason.
+// store, and its image ref (image id) is the manifest digest. A network failure is a plain pull
+// error, as containerd 2 reports it (it never returns the CRI's `RegistryUnavailable`), so the
+// container's waiting reason is `ErrImagePull`, as on a real containerd node
+// (test/peers/kubelet.test.ts "registry-down").
 
 import {
   type AuthCredential,
@@ -18,7 +19,6 @@ import {
   repositoryOf,
   type SecretObject,
 } from "../credentials/index.ts";
-import { isKimgError } from "../errors.ts";
 import {
   alreadyPresentEvent,
   backOffEvent,
@@ -556,9 +556,10 @@ function fieldPathOf(c: PodContainer): string {
   return `spec.${list}{${c.name}}`;
 }
 
-/** The runtime's error text for a failed pull; network failures as CRI's RegistryUnavailable. */
+/**
+ * The runtime's error text for a failed pull. Network failures too are plain text, as
+ * containerd sends them: it does not use the CRI's `RegistryUnavailable` prefix.
+ */
 function runtimeErrorText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  if (isKimgError(e, "REGISTRY_UNAVAILABLE")) return `RegistryUnavailable: ${msg}`;
-  return msg;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -222,9 +222,9 @@ export function pullRequestOf(body: Record<string, unknown>): PullRequest {
 /**
  * The `error` event of a failed pull: the KimgError code and the kubelet's waiting reason and
  * message for it (pkg/kubelet/images/image_manager.go): InvalidImageName for a reference that
- * does not parse, ErrImageNeverPull, RegistryUnavailable for a registry that cannot be
- * reached (the runtime's `RegistryUnavailable:` prefix, evalCRIPullErr), else ErrImagePull
- * with the runtime's error text.
+ * does not parse, ErrImageNeverPull, else ErrImagePull with the runtime's error text — a
+ * registry that cannot be reached too, as containerd reports it (it does not send the CRI's
+ * `RegistryUnavailable` prefix that evalCRIPullErr would turn into that reason).
  */
 export function pullErrorEvent(
   ref: string,
@@ -234,8 +234,6 @@ export function pullErrorEvent(
   const text = e instanceof Error ? e.message : String(e);
   let ie: ImageError;
   if (code === "ERR_IMAGE_NEVER_PULL") ie = imageNeverPullError(ref);
-  else if (code === "REGISTRY_UNAVAILABLE")
-    ie = evalCRIPullErr(ref, `RegistryUnavailable: ${text}`);
   else ie = evalCRIPullErr(ref, text);
   return { code, reason: ie.error, message: ie.message, error: text };
 }

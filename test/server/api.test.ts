@@ -696,16 +696,13 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       assert.match(be.message, /^Failed to apply default image tag "Not\/Valid": /);
     });
 
-    it("an unreachable registry: RegistryUnavailable", async () => {
+    it("an unreachable registry: ErrImagePull, as on a containerd node", async () => {
       // A port nothing listens on: connection refused on every retry.
       const s = await pullEvents({ ref: "127.0.0.1:1/ui/a:v1", policy: "Always" });
       const e = JSON.parse(s.events.at(-1)?.data ?? "{}");
       assert.equal(e.code, "REGISTRY_UNAVAILABLE");
-      assert.equal(e.reason, "RegistryUnavailable");
-      assert.match(
-        e.message,
-        /^image pull failed for 127\.0\.0\.1:1\/ui\/a:v1 because the registry is unavailable: /,
-      );
+      assert.equal(e.reason, "ErrImagePull");
+      assert.doesNotMatch(e.message, /RegistryUnavailable/);
     });
 
     it("bad pull requests are 400; an unknown job is 404", async () => {
