@@ -600,10 +600,29 @@ export class FsBlobStore implements BlobStore, ImageStore {
    * "already present" (issue 10 item 2).
    */
   async getPresentImage(name: string): Promise<ImageRecord | undefined> {
-    const r = await this.getImage(name);
+    const r = (await this.getImage(name)) ?? (await this.#byRepoDigest(name));
     if (r === undefined) return undefined;
     const stats = await Promise.all(r.blobs.map((d) => this.stat(d)));
     return stats.every((x) => x !== undefined) ? r : undefined;
+  }
+
+  /**
+   * `repo@digest` without a record of its own: the image of the same repository that the digest
+   * names (its manifest, or the index it came from). containerd's CRI keeps `repo@digest` as a
+   * reference of every image it pulls (its repoDigests), so a kubelet asking for the digest of
+   * an image pulled by tag finds it present (test/peers/kubelet.test.ts digest-present-never).
+   */
+  async #byRepoDigest(name: string): Promise<ImageRecord | undefined> {
+    const key = normalizeImageName(name);
+    const at = key.indexOf("@");
+    if (at < 0) return undefined;
+    const repo = repositoryOfKey(key);
+    const digest = key.slice(at + 1);
+    for (const r of Object.values((await this.#readMetadata()).images)) {
+      if (r === undefined || repositoryOfKey(r.name) !== repo) continue;
+      if (r.manifestDigest === digest || r.indexDigest === digest) return r;
+    }
+    return undefined;
   }
 
   async listImages(): Promise<ImageRecord[]> {
@@ -1071,4 +1090,12 @@ export class FsBlobStore implements BlobStore, ImageStore {
       ),
     );
   }
+}
+
+/** `host/path` of a normalized image key (`host/path[:tag][@digest]`). */
+function repositoryOfKey(key: string): string {
+  const at = key.indexOf("@");
+  const named = at < 0 ? key : key.slice(0, at);
+  const colon = named.lastIndexOf(":");
+  return colon > named.lastIndexOf("/") ? named.slice(0, colon) : named;
 }

@@ -231,6 +231,31 @@ describe("image records", () => {
 
   const indexOf = (dir: string) => JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
 
+  it("a present image is found by repo@digest as containerd's CRI finds it, not in another repo", async () => {
+    const { store, descs } = await withBlobs(["manifest", "config", "layer", "index"]);
+    const [m, c, l, i] = descs;
+    assert.ok(m && c && l && i);
+    await store.putImage({
+      name: "registry.example:5000/team/app:v1",
+      target: { mediaType: MANIFEST, digest: m.digest, size: m.size },
+      manifestDigest: m.digest,
+      indexDigest: i.digest,
+      blobs: [i.digest, c.digest, l.digest],
+    });
+    const byDigest = await store.getPresentImage(`registry.example:5000/team/app@${m.digest}`);
+    assert.equal(byDigest?.name, "registry.example:5000/team/app:v1");
+    // The index the tag resolved to names it too (the CRI's repoDigests).
+    const byIndex = await store.getPresentImage(`registry.example:5000/team/app@${i.digest}`);
+    assert.equal(byIndex?.name, "registry.example:5000/team/app:v1");
+    assert.equal(await store.getPresentImage(`registry.example:5000/other@${m.digest}`), undefined);
+    assert.equal(
+      await store.getPresentImage(`registry.example:5000/team/app@sha256:${"2".repeat(64)}`),
+      undefined,
+    );
+    // A tag of another name is not this image.
+    assert.equal(await store.getPresentImage("registry.example:5000/team/app:v2"), undefined);
+  });
+
   it("puts, gets, lists and removes images; index.json follows by ref name", async () => {
     const { dir, store, descs } = await withBlobs(["manifest", "config", "layer"]);
     const [m, c, l] = descs;
