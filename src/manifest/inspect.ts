@@ -206,6 +206,7 @@ export function inspectManifests(
 
   // Validation, kubelet and lint (steps 3 and 4).
   const edits: PolicyEdit[] = [];
+
   const containers: ContainerReport[] = raws.map((raw, i) => {
     const c = raw.found;
     const d = defaulted[i] ?? { policy: null, defaulted: false, rule: "", reason: "" };
@@ -229,7 +230,9 @@ export function inspectManifests(
           imagePullPolicy: d.rule === "not-a-string" ? raw.declared : (stored ?? raw.declared),
         },
         c.fieldPath,
-        { pod: c.isPod },
+        // Ephemeral containers get the Pod-only checks in templates too (validateEphemeralContainers
+        // calls validateContainerOnlyForPod), which the API server confirms.
+        { pod: c.isPod || c.listField === "ephemeralContainers" },
       ),
     );
 

@@ -423,3 +423,25 @@ describe("AlwaysPullImages and what reaches the node", () => {
     assert.equal(on?.kubelet?.imageAbsent.action, "pull");
   });
 });
+
+describe("ephemeral containers (as kube-apiserver 1.37 answers a create)", () => {
+  it("in a template they get the Pod-only checks too (validateContainerOnlyForPod)", () => {
+    const r = inspect(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector: {matchLabels: {app: d}}
+  template:
+    metadata: {labels: {app: d}}
+    spec:
+      containers: [{name: c, image: " nginx:1.25"}]
+      ephemeralContainers: [{name: d0, image: " busybox:1.36"}]
+`);
+    assert.deepEqual(
+      r.containers.flatMap((c) => c.errors.map((e) => e.message)),
+      [
+        'spec.template.spec.ephemeralContainers[0].image: Invalid value: " busybox:1.36": must not have leading or trailing whitespace',
+      ],
+    );
+  });
+});

@@ -96,7 +96,12 @@ function serverLines(o: CorpusObject, a: Answer): string[] {
 /** What kimg says about the same object. */
 function kimgLines(o: CorpusObject, report: ReturnType<typeof inspectManifests>): string[] {
   const mine = report.containers.filter((c) => c.name === o.name && c.kind === o.kind);
-  const errors = mine.flatMap((c) => c.errors.map((e) => e.message)).sort();
+  // Container errors, and the object's own (`spec.containers: Required value`, ephemeral
+  // containers on create or in a template), which kimg reports as problems.
+  const objectErrors = report.problems
+    .filter((p) => p.code === "VALIDATION" && p.name === o.name && p.kind === o.kind)
+    .map((p) => p.message);
+  const errors = [...mine.flatMap((c) => c.errors.map((e) => e.message)), ...objectErrors].sort();
   if (errors.length > 0) return ["rejected 422", ...errors];
   const lines = ["accepted"];
   for (const list of ["initContainers", "containers"]) {

@@ -84,6 +84,9 @@ function podSpec(r: () => number, pick: <T>(xs: readonly T[]) => T, restart: str
   );
   const spec: Record<string, unknown> = { containers, restartPolicy: restart };
   if (r() < 0.3) spec.initContainers = [container("init0", pick(IMAGES), pick(POLICIES))];
+  // Ephemeral containers cannot be set on create (the API server refuses them): kimg must say
+  // so with the same field error.
+  if (r() < 0.1) spec.ephemeralContainers = [container("debug0", pick(IMAGES), pick(POLICIES))];
   return spec;
 }
 
