@@ -11,18 +11,39 @@ export class Daemons {
   readonly #running: { name: string; proc: ChildProcess }[] = [];
   readonly #logs = new Map<string, string>();
 
-  /** Starts `bin` with `args`; its stdout and stderr are kept (the last 30 kB). */
-  start(name: string, bin: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  /**
+   * Starts `bin` with `args`; its stdout and stderr are kept (the last 30 kB), and each whole
+   * line of them goes to `onLine`.
+   */
+  start(
+    name: string,
+    bin: string,
+    args: readonly string[],
+    env?: NodeJS.ProcessEnv,
+    onLine?: (line: string) => void,
+  ): ChildProcess {
     const proc = spawn(bin, [...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: env ?? process.env,
       detached: true,
     });
     trackProcessGroup(proc);
-    const add = (c: Buffer) =>
-      this.#logs.set(name, ((this.#logs.get(name) ?? "") + c.toString()).slice(-TAIL));
-    proc.stdout?.on("data", add);
-    proc.stderr?.on("data", add);
+    const lineReader = () => {
+      let partial = "";
+      return (text: string) => {
+        if (onLine === undefined) return;
+        const lines = (partial + text).split("\n");
+        partial = lines.pop() ?? "";
+        for (const l of lines) onLine(l);
+      };
+    };
+    const add = (feed: (t: string) => void) => (c: Buffer) => {
+      const text = c.toString();
+      this.#logs.set(name, ((this.#logs.get(name) ?? "") + text).slice(-TAIL));
+      feed(text);
+    };
+    proc.stdout?.on("data", add(lineReader()));
+    proc.stderr?.on("data", add(lineReader()));
     this.#running.push({ name, proc });
     return proc;
   }

@@ -20,7 +20,20 @@ export interface NodeOptions {
   readonly registry: Registry;
   /** KubeletConfiguration `imagePullCredentialsVerificationPolicy`. */
   readonly credentialsVerificationPolicy?: string;
+  /** More plain-HTTP registries (`host:port`) the node may pull from; a dead port is fine. */
+  readonly extraHosts?: readonly string[];
   readonly name?: string;
+}
+
+/** One event the kubelet recorded, from its log (`--v=3` logs each with microseconds). */
+export interface LoggedEvent {
+  /** Milliseconds since the epoch, to the microsecond. */
+  readonly time: number;
+  /** `namespace/name` */
+  readonly object: string;
+  readonly type: string;
+  readonly reason: string;
+  readonly message: string;
 }
 
 export interface Node {
@@ -31,6 +44,34 @@ export interface Node {
   stop(): Promise<void>;
   /** The kubelet's and containerd's last log lines. */
   logs(): string;
+  /** Every event the kubelet recorded so far, in order, with the time it was logged. */
+  events(): readonly LoggedEvent[];
+}
+
+// klog's text format for the event broadcaster's structured logging (client-go
+// tools/record/event.go StartStructuredLogging: "Event occurred" with object, fieldPath, kind,
+// apiVersion, type, reason, message), e.g.
+// I1207 13:30:01.123456  4242 event.go:389] "Event occurred" object="ns/p" … reason="Pulling" message="…"
+const EVENT_LINE =
+  /^[IWE](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +\d+ \S+\] "Event occurred" object="([^"]*)" .*?type="(\w+)" reason="(\w+)" message=("(?:[^"\\]|\\.)*")/;
+
+/** An "Event occurred" log line as an event (klog's year-less timestamp: this year, UTC). */
+export function parseEventLine(
+  line: string,
+  year = new Date().getUTCFullYear(),
+): LoggedEvent | undefined {
+  const m = EVENT_LINE.exec(line);
+  if (m === null) return undefined;
+  const [, mo, d, h, mi, s, us, object, type, reason, quoted] = m;
+  const time =
+    Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) + Number(us) / 1000;
+  let message: string;
+  try {
+    message = JSON.parse(quoted ?? '""') as string;
+  } catch {
+    return undefined;
+  }
+  return { time, object: object ?? "", type: type ?? "", reason: reason ?? "", message };
 }
 
 const BRIDGE = "kimg0";
@@ -45,25 +86,50 @@ int main(void) {
 }
 `;
 
-/** The pause image: a static binary in one layer, pushed as REGISTRY/kimg/pause:1. */
-export async function pushPauseImage(registry: Registry): Promise<string> {
+let pauseBinary: Buffer | undefined;
+
+/** The static pause binary, compiled once per process. */
+function pauseBinaryBytes(): Buffer {
+  if (pauseBinary !== undefined) return pauseBinary;
   const dir = mkdtempSync("/tmp/kimg-pause-");
   try {
     writeFileSync(join(dir, "pause.c"), PAUSE_C);
     execFileSync("gcc", ["-static", "-O2", "-o", join(dir, "pause"), join(dir, "pause.c")]);
-    const img = await buildImage({
-      layers: [
-        { files: [{ path: "pause", content: readFileSync(join(dir, "pause")), mode: 0o755 }] },
-      ],
-      config: { Entrypoint: ["/pause"] },
-      seed: "pause",
-    });
-    await pushLayout(img, "kimg/pause:1", registry);
-    rmSync(img.layoutDir, { recursive: true, force: true });
-    return `${registry.host}/kimg/pause:1`;
+    pauseBinary = readFileSync(join(dir, "pause"));
+    return pauseBinary;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Pushes an image that runs (the pause binary as its entrypoint) to `registry` as `dest`. A
+ * `label` adds a file, so each label gives its own digests and image id.
+ */
+export async function pushRunnableImage(
+  registry: Registry,
+  dest: string,
+  opts: { label?: string; creds?: { user: string; pass: string } } = {},
+): Promise<void> {
+  const files = [{ path: "pause", content: pauseBinaryBytes(), mode: 0o755 }];
+  if (opts.label !== undefined)
+    files.push({ path: "label", content: Buffer.from(opts.label), mode: 0o644 });
+  const img = await buildImage({
+    layers: [{ files }],
+    config: { Entrypoint: ["/pause"] },
+    seed: `pause-${opts.label ?? ""}`,
+  });
+  try {
+    await pushLayout(img, dest, registry, opts.creds !== undefined ? { creds: opts.creds } : {});
+  } finally {
+    rmSync(img.layoutDir, { recursive: true, force: true });
+  }
+}
+
+/** The pause image: a static binary in one layer, pushed as REGISTRY/kimg/pause:1. */
+export async function pushPauseImage(registry: Registry): Promise<string> {
+  await pushRunnableImage(registry, "kimg/pause:1");
+  return `${registry.host}/kimg/pause:1`;
 }
 
 export async function startNode(cp: ControlPlane, opts: NodeOptions): Promise<Node> {
@@ -114,11 +180,13 @@ export async function startNode(cp: ControlPlane, opts: NodeOptions): Promise<No
     const pauseImage = await pushPauseImage(opts.registry);
     const sock = join(dir, "containerd.sock");
     const reg = opts.registry.host;
-    mkdirSync(join(dir, "certs.d", reg), { recursive: true });
-    writeFileSync(
-      join(dir, "certs.d", reg, "hosts.toml"),
-      `server = "http://${reg}"\n[host."http://${reg}"]\n  capabilities = ["pull", "resolve"]\n`,
-    );
+    for (const host of [reg, ...(opts.extraHosts ?? [])]) {
+      mkdirSync(join(dir, "certs.d", host), { recursive: true });
+      writeFileSync(
+        join(dir, "certs.d", host, "hosts.toml"),
+        `server = "http://${host}"\n[host."http://${host}"]\n  capabilities = ["pull", "resolve"]\n`,
+      );
+    }
     mkdirSync(join(dir, "net.d"), { recursive: true });
     writeFileSync(
       join(dir, "net.d", "10-kimg.conflist"),
@@ -193,6 +261,7 @@ imageGCLowThresholdPercent: 99
 serializeImagePulls: true
 ${opts.credentialsVerificationPolicy !== undefined ? `imagePullCredentialsVerificationPolicy: ${opts.credentialsVerificationPolicy}\n` : ""}`,
     );
+    const events: LoggedEvent[] = [];
     daemons.start(
       "kubelet",
       peerBin("kubernetes", "kubelet"),
@@ -203,8 +272,16 @@ ${opts.credentialsVerificationPolicy !== undefined ? `imagePullCredentialsVerifi
         `--cert-dir=${join(dir, "kubelet-pki")}`,
         `--hostname-override=${name}`,
         "--node-ip=127.0.0.1",
+        // Level 3 logs every event the kubelet records, to the microsecond (events.go in the
+        // API have whole seconds and fold repeats into a count): the back-off schedule test
+        // reads them.
+        "--v=3",
       ],
       { ...process.env, PATH: path },
+      (line) => {
+        const e = parseEventLine(line);
+        if (e !== undefined) events.push(e);
+      },
     );
     const end = Date.now() + 120_000;
     for (;;) {
@@ -222,7 +299,7 @@ ${opts.credentialsVerificationPolicy !== undefined ? `imagePullCredentialsVerifi
         );
       await new Promise((res) => setTimeout(res, 1000));
     }
-    return { name, socket: sock, pauseImage, stop, logs: logText };
+    return { name, socket: sock, pauseImage, stop, logs: logText, events: () => [...events] };
   } catch (e) {
     const text = logText();
     await stop();
