@@ -206,7 +206,6 @@ export function inspectManifests(
 
   // Validation, kubelet and lint (steps 3 and 4).
   const edits: PolicyEdit[] = [];
-
   const containers: ContainerReport[] = raws.map((raw, i) => {
     const c = raw.found;
     const d = defaulted[i] ?? { policy: null, defaulted: false, rule: "", reason: "" };

@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import { pipeline, type Readable } from "node:stream";
 import { isKimgError, KimgError } from "../errors.ts";
+import { parseNormalizedNamed, referenceName } from "../ref/index.ts";
 import {
   createFileAtomic,
   errnoCode,
@@ -613,14 +614,13 @@ export class FsBlobStore implements BlobStore, ImageStore {
    * an image pulled by tag finds it present (test/peers/kubelet.test.ts digest-present-never).
    */
   async #byRepoDigest(name: string): Promise<ImageRecord | undefined> {
-    const key = normalizeImageName(name);
-    const at = key.indexOf("@");
-    if (at < 0) return undefined;
-    const repo = repositoryOfKey(key);
-    const digest = key.slice(at + 1);
+    const wanted = parseNormalizedNamed(name);
+    if (wanted.digest === "") return undefined;
+    const repo = referenceName(wanted);
     for (const r of Object.values((await this.#readMetadata()).images)) {
-      if (r === undefined || repositoryOfKey(r.name) !== repo) continue;
-      if (r.manifestDigest === digest || r.indexDigest === digest) return r;
+      if (r === undefined) continue;
+      if (r.manifestDigest !== wanted.digest && r.indexDigest !== wanted.digest) continue;
+      if (referenceName(parseNormalizedNamed(r.name)) === repo) return r;
     }
     return undefined;
   }
@@ -1090,12 +1090,4 @@ export class FsBlobStore implements BlobStore, ImageStore {
       ),
     );
   }
-}
-
-/** `host/path` of a normalized image key (`host/path[:tag][@digest]`). */
-function repositoryOfKey(key: string): string {
-  const at = key.indexOf("@");
-  const named = at < 0 ? key : key.slice(0, at);
-  const colon = named.lastIndexOf(":");
-  return colon > named.lastIndexOf("/") ? named.slice(0, colon) : named;
 }

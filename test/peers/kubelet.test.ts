@@ -19,7 +19,7 @@ import { promisify } from "node:util";
 import { ImageBackoff } from "../../src/kubelet/index.ts";
 import { makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/cluster.ts";
-import { runKimg } from "../helpers/kimg-cli.ts";
+import { kimgPullJson, runKimg } from "../helpers/kimg-cli.ts";
 import { type LoggedEvent, type Node, pushRunnableImage, startNode } from "../helpers/node.ts";
 import { peerBin } from "../helpers/peers.ts";
 import { type AccessLogLine, freePort, type Registry, startRegistry } from "../helpers/registry.ts";
@@ -224,53 +224,30 @@ ${c.policy !== undefined ? `    imagePullPolicy: ${c.policy}\n` : ""}`;
     return distinct(items);
   }
 
-  /** `kimg run` of the case's manifest: its events (JSON lines), in order. */
-  async function kimgRun(c: Case, store: string, timeout: string): Promise<Ev[]> {
+  /**
+   * `kimg run --output json` of the case's manifest: its events, in order, and the container's
+   * outcome from the run's status line. The default 25 s covers the first pull, a second at
+   * the 10 s resync and BackOff at the 20 s one.
+   */
+  async function kimgRun(
+    c: Case,
+    store: string,
+    timeout = "25s",
+  ): Promise<{ outcome: Outcome; events: Ev[] }> {
     const dir = makeTempDir("kimg-kubelet-run-");
     try {
       const file = join(dir, "pod.yaml");
       writeFileSync(file, manifest(c));
       const r = await runKimg(
         ["run", file, "--store", store, "--output", "json", "--timeout", timeout],
-        {
-          timeoutMs: 180_000,
-        },
+        { timeoutMs: 180_000 },
       );
-      return r.stdout
-        .trim()
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => JSON.parse(l) as Ev & { pod?: string })
-        .filter((l) => l.reason !== undefined);
-    } finally {
-      removeTempDir(dir);
-    }
-  }
-
-  /** kimg run's waiting reason for the case, from the same run's status line. */
-  async function kimgOutcome(c: Case, store: string): Promise<{ outcome: Outcome; events: Ev[] }> {
-    const dir = makeTempDir("kimg-kubelet-run-");
-    try {
-      const file = join(dir, "pod.yaml");
-      writeFileSync(file, manifest(c));
-      // 25 s: the first pull, a second at the 10 s resync, BackOff at the 20 s one.
-      const r = await runKimg(
-        ["run", file, "--store", store, "--output", "json", "--timeout", "25s"],
-        {
-          timeoutMs: 180_000,
-        },
-      );
+      type Line = Ev & { ready?: boolean; containers?: { waiting?: { reason: string } }[] };
       const lines = r.stdout
         .trim()
         .split("\n")
         .filter((l) => l !== "")
-        .map(
-          (l) =>
-            JSON.parse(l) as Ev & {
-              ready?: boolean;
-              containers?: { waiting?: { reason: string } }[];
-            },
-        );
+        .map((l) => JSON.parse(l) as Line);
       const status = lines.find((l) => l.containers !== undefined);
       assert.ok(status !== undefined, `kimg run printed no status: ${r.stdout}${r.stderr}`);
       const outcome: Outcome =
@@ -301,7 +278,7 @@ ${c.policy !== undefined ? `    imagePullPolicy: ${c.policy}\n` : ""}`;
       }
       const [w, k] = await Promise.all([
         Promise.all(wave.map((c) => waitOutcome(c))),
-        Promise.all(wave.map((c) => kimgOutcome(c, storeOf(c)))),
+        Promise.all(wave.map((c) => kimgRun(c, storeOf(c)))),
       ]);
       for (const [j, c] of wave.entries()) {
         const at = cases.indexOf(c);
@@ -469,8 +446,7 @@ ${c.policy !== undefined ? `    imagePullPolicy: ${c.policy}\n` : ""}`;
         "pull",
         image,
       ]);
-      const r = await runKimg(["pull", image, "--store", store, "--progress", "json"]);
-      assert.equal(r.code, 0, r.stderr);
+      await kimgPullJson(image, store);
     }
     return store;
   }
@@ -526,7 +502,7 @@ ${c.policy !== undefined ? `    imagePullPolicy: ${c.policy}\n` : ""}`;
     // kimg run's own schedule: pulls at 0, 10 and 30 s, each within a second.
     const dir = makeTempDir("kimg-kubelet-backoff-");
     try {
-      const events = await kimgRun(c, join(dir, "store"), "35s");
+      const { events } = await kimgRun(c, join(dir, "store"), "35s");
       const logged: LoggedEvent[] = events.map((e) => ({
         time: Date.parse(e.time ?? ""),
         object: "",
@@ -582,11 +558,11 @@ ${c.policy !== undefined ? `    imagePullPolicy: ${c.policy}\n` : ""}`;
     const dir = makeTempDir("kimg-kubelet-tenants-");
     try {
       const stores = TENANT.map((c) => join(dir, c.name));
-      for (const s of stores) await kimgOutcome(owner, s);
+      for (const s of stores) await kimgRun(owner, s);
       await priv.settledAccessLog();
       priv.resetAccessLog();
-      // In two waves: the pod with its own secret first, then the two without one (with all
-      // three at once, the kubelet pulled again for the pod with its own secret).
+      // In two waves: the pod with its own secret first, then the two without one, so the
+      // failing pull of b-no-secret cannot overlap b-own-secret's credential check.
       const { real, mine } = await runWaves(
         TENANT,
         [TENANT.slice(2), TENANT.slice(0, 2)],
