@@ -1,5 +1,6 @@
 // Public API of src/policy: pull-policy defaulting and kubelet decisions, API validation of
-// image fields, the AlwaysPullImages admission plugin and image lint. Pure (no I/O).
+// image fields, Pod update rules, the AlwaysPullImages admission plugin and image lint. Pure
+// (no I/O).
 
 export {
   type AdmissionOperation,
@@ -23,6 +24,11 @@ export {
   type LintOptions,
   lintContainer,
 } from "./lint.ts";
+export {
+  defaultPodPullPolicies,
+  validatePodEphemeralContainersUpdate,
+  validatePodUpdate,
+} from "./pod-update.ts";
 export {
   type CredentialVerification,
   type DefaultedPullPolicy,

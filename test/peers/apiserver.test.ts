@@ -9,11 +9,28 @@
 import assert from "node:assert/strict";
 import { Agent, request } from "node:https";
 import { after, before, describe, it } from "node:test";
-import { inspectManifests, loadManifests } from "../../src/index.ts";
+import {
+  type AdmissionRequest,
+  admitAlwaysPullImages,
+  defaultPodPullPolicies,
+  inspectManifests,
+  loadManifests,
+  validateAlwaysPullImages,
+  validatePodEphemeralContainersUpdate,
+  validatePodUpdate,
+} from "../../src/index.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/cluster.ts";
-import { type CorpusObject, collectionPath, corpus } from "./corpus.ts";
+import {
+  type CorpusObject,
+  collectionPath,
+  corpus,
+  type UpdateCase,
+  updateCorpus,
+} from "./corpus.ts";
 
 const COUNT = Number(process.env.KIMG_FIDELITY_OBJECTS ?? 2007);
+const UPDATES = Number(process.env.KIMG_FIDELITY_UPDATES ?? 400);
+const LISTS = ["initContainers", "containers", "ephemeralContainers"] as const;
 const NS = "fidelity";
 
 interface Answer {
@@ -28,6 +45,17 @@ function dryRunCreate(cp: ControlPlane, agent: Agent, o: CorpusObject): Promise<
 
 /** A POST of JSON to the API server as the admin. */
 function post(cp: ControlPlane, agent: Agent, path: string, body: unknown): Promise<Answer> {
+  return send(cp, agent, "POST", path, body);
+}
+
+/** A request with a JSON body to the API server as the admin. */
+function send(
+  cp: ControlPlane,
+  agent: Agent,
+  method: "POST" | "PUT",
+  path: string,
+  body: unknown,
+): Promise<Answer> {
   const url = new URL(`${cp.url}${path}`);
   const token = cp.token;
   const data = JSON.stringify(body);
@@ -35,7 +63,7 @@ function post(cp: ControlPlane, agent: Agent, path: string, body: unknown): Prom
     const req = request(
       url,
       {
-        method: "POST",
+        method,
         agent,
         rejectUnauthorized: false,
         headers: {
@@ -76,12 +104,16 @@ function podSpecOf(kind: string, obj: Record<string, unknown>): Record<string, u
   }
 }
 
-/** What the API server decided about one object, in comparable lines. */
-function serverLines(o: CorpusObject, a: Answer): string[] {
+/**
+ * What the API server decided about one object, in comparable lines. The Forbidden cause of a
+ * Pod update ends in a go-cmp diff whose spacing is random by design; only its first line is
+ * compared (see validatePodUpdate).
+ */
+function serverLines(kind: string, a: Answer): string[] {
   if (a.status === 201 || a.status === 200) {
-    const spec = podSpecOf(o.kind, a.body);
+    const spec = podSpecOf(kind, a.body);
     const lines = ["accepted"];
-    for (const list of ["initContainers", "containers"]) {
+    for (const list of LISTS) {
       for (const c of (spec[list] as { name: string; imagePullPolicy?: string }[]) ?? []) {
         lines.push(`${list}/${c.name}: ${c.imagePullPolicy ?? "<none>"}`);
       }
@@ -89,8 +121,13 @@ function serverLines(o: CorpusObject, a: Answer): string[] {
     return lines;
   }
   const details = a.body.details as { causes?: { field?: string; message?: string }[] } | undefined;
-  const causes = (details?.causes ?? []).map((c) => `${c.field}: ${c.message}`).sort();
-  return [`rejected ${a.status}`, ...causes];
+  const causes = (details?.causes ?? []).map((c) => firstLine(`${c.field}: ${c.message}`)).sort();
+  return [`rejected ${a.status}`, ...(causes.length > 0 ? causes : [String(a.body.message)])];
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf("\n");
+  return i < 0 ? s : s.slice(0, i);
 }
 
 /** What kimg says about the same object. */
@@ -104,9 +141,52 @@ function kimgLines(o: CorpusObject, report: ReturnType<typeof inspectManifests>)
   const errors = [...mine.flatMap((c) => c.errors.map((e) => e.message)), ...objectErrors].sort();
   if (errors.length > 0) return ["rejected 422", ...errors];
   const lines = ["accepted"];
-  for (const list of ["initContainers", "containers"]) {
+  for (const list of LISTS) {
     for (const c of mine.filter((x) => x.fieldPath.includes(`.${list}[`))) {
       lines.push(`${list}/${c.containerName}: ${c.storedPolicy ?? "<none>"}`);
+    }
+  }
+  return lines;
+}
+
+type Pod = Record<string, unknown> & { spec: Record<string, unknown> };
+
+/**
+ * What kimg says about a dry-run PUT of `body` over `stored`: defaulting on decode, the
+ * AlwaysPullImages plugin's Admit (mutating), the update validation, then its Validate.
+ */
+function kimgUpdateLines(c: UpdateCase, body: Pod, stored: Pod, alwaysPullImages: boolean) {
+  const request = (object: unknown): AdmissionRequest => ({
+    operation: "UPDATE",
+    resource: { group: "", resource: "pods" },
+    kind: { group: "", version: "v1", kind: "Pod" },
+    subResource: c.subresource,
+    name: c.name,
+    object,
+    oldObject: stored,
+  });
+  let next = defaultPodPullPolicies(body) as Pod;
+  if (alwaysPullImages) next = admitAlwaysPullImages(request(next)).object as Pod;
+  let errors: readonly { message: string }[];
+  if (c.subresource === "ephemeralcontainers") {
+    // The subresource's strategy keeps only the request's ephemeral containers.
+    next = {
+      ...stored,
+      spec: { ...stored.spec, ephemeralContainers: next.spec.ephemeralContainers },
+    };
+    errors = validatePodEphemeralContainersUpdate(next, stored);
+  } else {
+    errors = validatePodUpdate(next, stored);
+  }
+  if (errors.length > 0) return ["rejected 422", ...errors.map((e) => firstLine(e.message)).sort()];
+  if (alwaysPullImages) {
+    const v = validateAlwaysPullImages(request(next));
+    if (v.status !== null) return [`rejected ${v.status.code}`, v.status.message];
+  }
+  const lines = ["accepted"];
+  for (const list of LISTS) {
+    for (const x of (next.spec[list] as { name: string; imagePullPolicy?: string }[]) ?? []) {
+      lines.push(`${list}/${x.name}: ${x.imagePullPolicy ?? "<none>"}`);
     }
   }
   return lines;
@@ -156,7 +236,7 @@ for (const alwaysPullImages of [false, true]) {
         const answers = await Promise.all(batch.map((o) => dryRunCreate(cp, agent, o)));
         batch.forEach((o, j) => {
           const a = answers[j] as Answer;
-          const server = serverLines(o, a);
+          const server = serverLines(o.kind, a);
           const kimg = kimgLines(o, report);
           containers += server.length - 1;
           if (server[0] !== "accepted") rejected++;
@@ -173,6 +253,60 @@ for (const alwaysPullImages of [false, true]) {
       assert.deepEqual(diffs.slice(0, 25), [], `${diffs.length} differences`);
       // The corpus must exercise both outcomes, or agreement would prove little.
       assert.ok(rejected > objects.length / 10 && rejected < objects.length * 0.9, `${rejected}`);
+    });
+
+    it(`${UPDATES} updates of existing Pods (images changed, policies changed, ephemeral containers added)`, async () => {
+      const cases = updateCorpus(UPDATES);
+      const diffs: string[] = [];
+      let rejected = 0;
+      let ephemeral = 0;
+      const seen = { immutable: 0, addRemove: 0, ephemeralAccepted: 0, forcedAlways: 0 };
+      for (let i = 0; i < cases.length; i += 16) {
+        const batch = cases.slice(i, i + 16);
+        const created = await Promise.all(
+          batch.map((c) => post(cp, agent, `/api/v1/namespaces/${NS}/pods`, c.pod)),
+        );
+        const answers = await Promise.all(
+          batch.map((c, j) => {
+            const made = created[j] as Answer;
+            assert.equal(made.status, 201, `${c.name}: ${JSON.stringify(made.body)}`);
+            const sub = c.subresource === "" ? "" : `/${c.subresource}`;
+            const path = `/api/v1/namespaces/${NS}/pods/${c.name}${sub}?dryRun=All`;
+            return send(cp, agent, "PUT", path, c.edit(made.body));
+          }),
+        );
+        batch.forEach((c, j) => {
+          const stored = (created[j] as Answer).body as Pod;
+          const server = serverLines("Pod", answers[j] as Answer);
+          const kimg = kimgUpdateLines(c, c.edit(stored) as Pod, stored, alwaysPullImages);
+          if (server[0] !== "accepted") rejected++;
+          if (c.subresource !== "") ephemeral++;
+          const text = server.join("\n");
+          if (text.includes("spec: Forbidden: pod updates may not change fields")) seen.immutable++;
+          if (text.includes("may not add or remove containers")) seen.addRemove++;
+          if (server[0] === "accepted" && text.includes("ephemeralContainers/")) {
+            seen.ephemeralAccepted++;
+          }
+          const asked = JSON.stringify(c.edit(stored));
+          if (
+            server[0] === "accepted" &&
+            alwaysPullImages &&
+            /"(IfNotPresent|Never)"/.test(asked)
+          ) {
+            if (!/(IfNotPresent|Never)/.test(text)) seen.forcedAlways++;
+          }
+          if (JSON.stringify(server) !== JSON.stringify(kimg)) {
+            diffs.push(
+              `${c.name}${c.subresource === "" ? "" : ` (${c.subresource})`}\n  server: ${server.join(" | ")}\n  kimg:   ${kimg.join(" | ")}`,
+            );
+          }
+        });
+      }
+      console.log(
+        `# fidelity: ${cases.length} updates (${ephemeral} through pods/ephemeralcontainers), ${rejected} rejected, ${diffs.length} differences (AlwaysPullImages ${alwaysPullImages}); ${JSON.stringify(seen)}`,
+      );
+      assert.deepEqual(diffs.slice(0, 25), [], `${diffs.length} differences`);
+      assert.ok(rejected > cases.length / 10 && rejected < cases.length * 0.9, `${rejected}`);
     });
   });
 }

@@ -170,3 +170,87 @@ export function collectionPath(kind: Kind, ns: string): string {
       return group("apps/v1", "deployments");
   }
 }
+
+/** Images a Pod can be created with (set, no surrounding whitespace), for the update corpus. */
+const CREATABLE = IMAGES.filter((i) => i !== "" && i.trim() === i);
+const CREATE_POLICIES: readonly (string | undefined)[] = [
+  undefined,
+  "Always",
+  "IfNotPresent",
+  "Never",
+];
+
+/** One update: a Pod to create for real, then a dry-run PUT made from what was stored. */
+export interface UpdateCase {
+  readonly name: string;
+  /** `pods/NAME`, or its `ephemeralcontainers` subresource. */
+  readonly subresource: "" | "ephemeralcontainers";
+  readonly pod: Record<string, unknown>;
+  /** The PUT body, from the stored pod (never modified). */
+  edit(stored: Record<string, unknown>): Record<string, unknown>;
+}
+
+type Edit = (spec: Record<string, unknown>) => void;
+
+/**
+ * Updates that change images (issue 12 §4): each container's image kept or changed to any shape,
+ * its policy kept, changed, removed or made invalid; now and then a container added; and a
+ * quarter of the cases add an ephemeral container through the subresource.
+ */
+export function updateCorpus(count: number, seed = 1212): UpdateCase[] {
+  const r = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const out: UpdateCase[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `u${i}-${HEX[i % 16]}`;
+    const n = 1 + Math.floor(r() * 2);
+    const containers = Array.from({ length: n }, (_, j) =>
+      container(`c${j}`, pick(CREATABLE), pick(CREATE_POLICIES)),
+    );
+    const spec: Record<string, unknown> = { containers, restartPolicy: "Always" };
+    if (r() < 0.3)
+      spec.initContainers = [container("init0", pick(CREATABLE), pick(CREATE_POLICIES))];
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name }, spec };
+    const edits: Edit[] = [];
+    const subresource = r() < 0.25 ? "ephemeralcontainers" : "";
+    if (subresource === "ephemeralcontainers") {
+      const debug = container("debug0", pick(IMAGES), pick(POLICIES));
+      edits.push((s) => {
+        s.ephemeralContainers = [debug];
+      });
+    } else {
+      for (const list of ["initContainers", "containers"] as const) {
+        const size = ((spec[list] as unknown[] | undefined) ?? []).length;
+        for (let j = 0; j < size; j++) {
+          const image = r() < 0.5 ? pick(IMAGES) : undefined;
+          const policy = r() < 0.4 ? { to: pick(POLICIES) } : undefined;
+          edits.push((s) => {
+            const c = (s[list] as Record<string, unknown>[])[j] as Record<string, unknown>;
+            if (image !== undefined) c.image = image;
+            if (policy !== undefined) {
+              if (policy.to === undefined) delete c.imagePullPolicy;
+              else c.imagePullPolicy = policy.to;
+            }
+          });
+        }
+      }
+      if (r() < 0.05) {
+        const extra = container("added", pick(CREATABLE), pick(CREATE_POLICIES));
+        edits.push((s) => {
+          (s.containers as unknown[]).push(extra);
+        });
+      }
+    }
+    out.push({
+      name,
+      subresource,
+      pod,
+      edit(stored) {
+        const body = structuredClone(stored);
+        for (const e of edits) e(body.spec as Record<string, unknown>);
+        return body;
+      },
+    });
+  }
+  return out;
+}
