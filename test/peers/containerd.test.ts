@@ -1,8 +1,10 @@
 // containerd 2 (pinned in test/peers/versions.env) as the oracle for pulls: `crictl pull` and
 // `crictl inspecti` through containerd's CRI image service, against `kimg pull` of the same
 // images from the same real Distribution registry. They must agree on the digest the
-// reference resolves to (the CRI's repoDigest), and on the platform chosen from an index
-// (the CRI image id is the chosen manifest's config digest). Issue 12 §4 "containerd".
+// reference resolves to (the CRI's repoDigest), on the platform chosen from an index (the CRI
+// image id is the chosen manifest's config digest), and on the content each fetched from the
+// registry (its access log, told apart by user agent): the same requests, each once.
+// Issue 12 §4 "containerd".
 
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -142,6 +144,31 @@ state = "${short}/state"
       const repo = ref.slice(0, ref.lastIndexOf(":"));
       assert.deepEqual(c.repoDigests, [`${repo}@${k.resolved}`]);
       assert.equal(c.id, k.config);
+      // The requests: what each fetched, with the tag read as the digest it resolved to.
+      const log = await reg.settledAccessLog();
+      const tag = ref.slice(ref.lastIndexOf(":") + 1);
+      const fetched = (agent: RegExp) => {
+        const mine = log.filter(
+          (l) => agent.test(l.userAgent) && l.path.startsWith(`/v2/${path.split(":")[0]}/`),
+        );
+        const all = mine.map(
+          (l) => `${l.method} ${l.path.replace(/^\/v2\/.*?\/(manifests|blobs)\//, "$1 ")}`,
+        );
+        const gets = mine
+          .filter((l) => l.method === "GET" && l.status === 200)
+          .map((l) =>
+            l.path.replace(/^.*\/(manifests|blobs)\//, "$1 ").replace(` ${tag}`, ` ${k.resolved}`),
+          )
+          .sort();
+        return { all, gets };
+      };
+      const cri = fetched(/^containerd\//);
+      const kimg = fetched(/^kimg\b/);
+      console.log(`# ${path}: containerd ${cri.all.join(", ")}\n#   kimg ${kimg.all.join(", ")}`);
+      assert.deepEqual(kimg.gets, cri.gets);
+      // A fresh pull sends the very same requests as containerd (blobs in any order).
+      assert.deepEqual([...kimg.all].sort(), [...cri.all].sort());
+      assert.equal(new Set(kimg.gets).size, kimg.gets.length, "kimg fetched nothing twice");
     });
   }
 });
