@@ -31,7 +31,7 @@ const MIB = 1024 * 1024;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 const ROOT = resolve(import.meta.dirname, "..");
 /** The CLI to measure; BENCH_KIMG_BIN points at another build (a prototype) to compare. */
-const BIN = process.env.BENCH_KIMG_BIN ?? join(ROOT, "dist", "cli", "bin.js");
+const BIN = process.env.BENCH_KIMG_BIN ?? join(ROOT, "dist", "cli", "kimg.cjs");
 /** Extra node flags for kimg (e.g. `--liftoff-only`), for trying settings. */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter((s) => s !== "");
 const CACHE = process.env.KIMG_BENCH_CACHE ?? join(tmpdir(), "kimg-bench-pull-cache");

@@ -8,23 +8,20 @@
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
+import apiRequest from "undici/lib/api/api-request.js";
+import Agent from "undici/lib/dispatcher/agent.js";
 
 // Start-up: undici's index loads everything (fetch, WebSocket, caches, mocks, interceptors):
 // 120–150 ms per `kimg` process, against 30–45 ms for the Agent and `request` alone
 // (docs/performance.md "Pulling"). undici 7 has no "exports" map, so its files can be loaded
-// directly; package.json pins the major (^7), and test/registry covers both paths. The index
-// also installs the Dispatcher API methods (`dispatcher.request`, `.connect`, …) on
+// directly (types in undici-parts.d.ts); package.json pins the major (^7), and test/registry
+// covers both paths. Static imports, so the bundled CLI (scripts/bundle.mjs) carries them. The
+// index also installs the Dispatcher API methods (`dispatcher.request`, `.connect`, …) on
 // Dispatcher.prototype; ProxyAgent tunnels with `.connect`, so the proxied path loads the
-// whole package, and the direct path calls `request` with the Agent as `this`, as undici's own
-// top-level `request()` does (undici index.js `makeDispatcher`).
+// whole package, at run time, and the direct path calls `request` with the Agent as `this`,
+// as undici's own top-level `request()` does (undici index.js `makeDispatcher`).
 const require = createRequire(import.meta.url);
 type Undici = typeof import("undici");
-type ApiRequest = (
-  this: Dispatcher,
-  opts: Dispatcher.RequestOptions,
-) => Promise<Dispatcher.ResponseData>;
-const Agent = require("undici/lib/dispatcher/agent.js") as Undici["Agent"];
-const apiRequest = require("undici/lib/api/api-request.js") as ApiRequest;
 
 export interface HttpAgentOptions {
   /** Connections per origin. Default 8. */

@@ -32,7 +32,7 @@
 // (rename is atomic and happens after the data is fsynced).
 
 import type { Hash } from "node:crypto";
-import { constants as fsConstants, writeSync } from "node:fs";
+import { fdatasync, constants as fsConstants, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { chmod, mkdir, open, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -223,6 +223,8 @@ export class FsBlobWriter implements BlobWriter {
   #state: State = "open";
   #sinceCheckpoint = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** A background fdatasync of what is written so far, or undefined (see #flushEarly). */
+  #flushing: Promise<void> | undefined;
 
   constructor(
     ctx: WriterContext,
@@ -302,13 +304,17 @@ export class FsBlobWriter implements BlobWriter {
       this.#hash.update(chunk);
       this.#offset += n;
       this.#sinceCheckpoint += n;
-      if (this.#sinceCheckpoint >= this.#ctx.options.checkpointBytes) await this.#checkpoint();
+      if (this.#sinceCheckpoint >= this.#ctx.options.checkpointBytes) {
+        this.#flushEarly();
+        await this.#checkpoint();
+      }
     });
   }
 
   reset(): Promise<void> {
     return this.#serial(async () => {
       this.#assertOpen("reset");
+      await this.#flushed();
       await this.#fh.truncate(0);
       this.#hash = newHash(this.#ctx.parsed.algorithm);
       this.#offset = 0;
@@ -332,6 +338,7 @@ export class FsBlobWriter implements BlobWriter {
           `${this.#what()}: got ${this.#offset} bytes, expected ${this.size}; partial data kept for resume`,
         );
       }
+      await this.#flushed();
       await this.#fh.sync();
       const actual = `${this.#ctx.parsed.algorithm}:${this.#hash.digest("hex")}`;
       if (actual !== this.digest) {
@@ -389,6 +396,29 @@ export class FsBlobWriter implements BlobWriter {
   }
 
   /**
+   * Starts an fdatasync of the bytes written so far on the thread pool, unless one is still
+   * running, and does not wait for it: the disk writes back while the next bytes arrive, so
+   * the fsync at commit has only the tail left to flush. (Linux's sync_file_range would
+   * start writeback without waiting; Node has no binding for it.) Awaited before anything
+   * closes, truncates or commits the file.
+   */
+  #flushEarly(): void {
+    if (this.#flushing !== undefined) return;
+    const p = new Promise<void>((resolve) => {
+      // Errors are not lost: the commit's own fsync reports them.
+      fdatasync(this.#fh.fd, () => resolve());
+    });
+    this.#flushing = p;
+    void p.then(() => {
+      if (this.#flushing === p) this.#flushing = undefined;
+    });
+  }
+
+  async #flushed(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  /**
    * Replaces status.json by rename: a reader sees the old or the new one. `durable` also
    * fsyncs it and its directory (writeFileAtomic); otherwise a power loss may leave an old,
    * empty or missing sidecar, which resume treats as "no checkpoint" (see the file comment).
@@ -418,7 +448,10 @@ export class FsBlobWriter implements BlobWriter {
    * checkpoint does not (resume re-hashes the prefix, see the file comment).
    */
   async #checkpoint(durable = false): Promise<void> {
-    if (durable) await this.#fh.sync();
+    if (durable) {
+      await this.#flushed();
+      await this.#fh.sync();
+    }
     this.#status = {
       ...this.#status,
       checkpoint: {
@@ -431,6 +464,7 @@ export class FsBlobWriter implements BlobWriter {
   }
 
   async #discard(): Promise<void> {
+    await this.#flushed();
     await this.#fh.close().catch(() => {});
     await rm(this.#ctx.layout.ingestDir(this.#ctx.parsed), { recursive: true, force: true });
     this.#state = "aborted";
@@ -438,6 +472,7 @@ export class FsBlobWriter implements BlobWriter {
   }
 
   async #end(state: State): Promise<void> {
+    await this.#flushed();
     await this.#fh.close().catch(() => {});
     this.#state = state;
     await this.#release();

@@ -7,7 +7,7 @@ import { Readable, Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { runParse } from "../../src/cli/commands/parse.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+const BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
 
 function kimg(args: string[], input?: string, env: NodeJS.ProcessEnv = {}) {
   // Colour is decided by the environment: start from one without NO_COLOR/FORCE_COLOR

@@ -288,7 +288,7 @@ describe("kimg policy -o yaml: warnings about the printed YAML", () => {
 });
 
 describe("kimg policy: hostile nesting (the built binary, with its own stack)", () => {
-  const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+  const BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
   for (const [what, text] of [
     ["800 KB of nested brackets", `a: ${"[".repeat(400_000)}${"]".repeat(400_000)}`],
     ["3,000 levels", `a: ${"[".repeat(3000)}${"]".repeat(3000)}`],

@@ -1,10 +1,10 @@
-// The built `kimg` (dist/cli/bin.js) as a child process with a hermetic environment: no
+// The built `kimg` (dist/cli/kimg.cjs) as a child process with a hermetic environment: no
 // machine-wide registries.conf, no KIMG_STORE, Docker or Podman credentials, colour settings.
 
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 
-export const KIMG_BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+export const KIMG_BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
 
 export interface KimgResult {
   /** The exit code; -1 when the process died of a signal. */

@@ -18,7 +18,7 @@ import { type BuiltImage, buildImage } from "../helpers/images.ts";
 import { type AccessLogLine, type Registry, startRegistry } from "../helpers/registry.ts";
 import { inspectLayoutRaw, pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+const BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
 const MIB = 1024 * 1024;
 
 interface Done {

@@ -35,7 +35,7 @@ import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+const BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
 const MIB = 1024 * 1024;
 const SEED = 0x6b696d67; // "kimg"
 

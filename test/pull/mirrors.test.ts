@@ -22,7 +22,7 @@ import { type BuiltImage, buildImage, PLATFORMS } from "../helpers/images.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+const BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
 /** 127.0.0.1 as an IPv4-mapped IPv6 address: reachable, but not a loopback name to kimg. */
 const MAPPED = "[::ffff:7f00:1]";
 

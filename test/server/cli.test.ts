@@ -19,7 +19,7 @@ import {
 } from "../helpers/cleanup.ts";
 import { request } from "./helpers.ts";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
+const BIN = resolve(import.meta.dirname, "../../dist/cli/kimg.cjs");
 
 interface Running {
   child: ChildProcess;

@@ -1,5 +1,5 @@
 // The web UI in a real browser: Debian's chromium driven by playwright-core, against `kimg ui`
-// run from the built CLI (dist/cli/bin.js) on a temp store, and a real CNCF Distribution
+// run from the built CLI (dist/cli/kimg.cjs) on a temp store, and a real CNCF Distribution
 // registry with an image pushed by skopeo. What a user does, read back from the page: a
 // reference typed and its parts in the seed's colours (implied parts marked, errors with
 // upstream's message), the policy changed and the decision read, a manifest pasted and its
@@ -63,7 +63,7 @@ declare class MutationObserver {
 }
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "dist/cli/bin.js");
+const BIN = join(ROOT, "dist/cli/kimg.cjs");
 const SHOTS = join(ROOT, "test-output/ui");
 const CHROMIUM = "/usr/bin/chromium";
 
