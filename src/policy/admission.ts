@@ -136,7 +136,8 @@ interface VisitedContainer {
   readonly container: PlainObject;
 }
 
-const CONTAINER_LISTS = ["initContainers", "containers", "ephemeralContainers"] as const;
+/** A PodSpec's container lists, in VisitContainersWithPath order. */
+export const CONTAINER_LISTS = ["initContainers", "containers", "ephemeralContainers"] as const;
 
 /** pods.VisitContainersWithPath: init, regular, then ephemeral containers. */
 function visitContainers(pod: PlainObject): VisitedContainer[] {

@@ -43,12 +43,11 @@ import {
   hasGoSurroundingSpace,
 } from "../go/index.ts";
 import { isJsonObject } from "../json/index.ts";
+import { CONTAINER_LISTS } from "./admission.ts";
 import { defaultPullPolicy } from "./pull-policy.ts";
 import { validateContainer } from "./validation.ts";
 
 type PlainObject = Record<string, unknown>;
-
-const CONTAINER_LISTS = ["initContainers", "containers", "ephemeralContainers"] as const;
 
 /** The updatable fields, as upstream's updatablePodSpecFields prints them. */
 const UPDATABLE_POD_SPEC_FIELDS = [

@@ -11,9 +11,11 @@
 //   and is discarded, not resumed (containerd #3974: a corrupt partial was resumed and failed
 //   every retry). Bytes after the checkpoint are kept: a kill -9 loses nothing in the page
 //   cache, and the final digest check catches anything else.
-// - Durability: intermediate checkpoints fsync nothing (the status file is replaced by rename,
-//   not synced). Resume never trusts them blindly: it re-hashes the prefix, so after a power
-//   loss a checkpoint whose data did not reach the disk (a shorter file, zeroed blocks) or a
+// - Durability: intermediate checkpoints wait for no fsync (the status file is replaced by
+//   rename, not synced; each one starts an fdatasync of the data on the thread pool and goes
+//   on, so the disk writes back during the download and the commit's fsync has only the tail
+//   left, docs/performance.md "Issue 13"). Resume never trusts them blindly: it re-hashes the
+//   prefix, so after a power loss a checkpoint whose data did not reach the disk (a shorter file, zeroed blocks) or a
 //   torn status.json only costs the partial (restart from 0), never a wrong blob. containerd
 //   does not fsync partial data either (writer.go `Write`; `Commit` syncs); skopeo syncs a blob
 //   once, when it is complete. An 8 × 64 MiB pull went from 218 fsyncs to 30 (docs/
@@ -225,6 +227,7 @@ export class FsBlobWriter implements BlobWriter {
   #queue: Promise<unknown> = Promise.resolve();
   /** A background fdatasync of what is written so far, or undefined (see #flushEarly). */
   #flushing: Promise<void> | undefined;
+  #flushError: NodeJS.ErrnoException | undefined;
 
   constructor(
     ctx: WriterContext,
@@ -314,7 +317,9 @@ export class FsBlobWriter implements BlobWriter {
   reset(): Promise<void> {
     return this.#serial(async () => {
       this.#assertOpen("reset");
-      await this.#flushed();
+      // The bytes are dropped: a failed flush of them no longer matters.
+      await this.#flushed().catch(() => {});
+      this.#flushError = undefined;
       await this.#fh.truncate(0);
       this.#hash = newHash(this.#ctx.parsed.algorithm);
       this.#offset = 0;
@@ -338,7 +343,7 @@ export class FsBlobWriter implements BlobWriter {
           `${this.#what()}: got ${this.#offset} bytes, expected ${this.size}; partial data kept for resume`,
         );
       }
-      await this.#flushed();
+      await this.#flushedOrDiscard();
       await this.#fh.sync();
       const actual = `${this.#ctx.parsed.algorithm}:${this.#hash.digest("hex")}`;
       if (actual !== this.digest) {
@@ -405,8 +410,12 @@ export class FsBlobWriter implements BlobWriter {
   #flushEarly(): void {
     if (this.#flushing !== undefined) return;
     const p = new Promise<void>((resolve) => {
-      // Errors are not lost: the commit's own fsync reports them.
-      fdatasync(this.#fh.fd, () => resolve());
+      fdatasync(this.#fh.fd, (err) => {
+        // Kept, not dropped: Linux reports a writeback error to a file description once, so
+        // the commit's own fsync would not see it again (lib/errseq.c, Linux 4.13 and later).
+        if (err !== null && this.#flushError === undefined) this.#flushError = err;
+        resolve();
+      });
     });
     this.#flushing = p;
     void p.then(() => {
@@ -414,8 +423,20 @@ export class FsBlobWriter implements BlobWriter {
     });
   }
 
+  /** #flushed, and a failed flush deletes the partial: the disk may not hold its bytes. */
+  async #flushedOrDiscard(): Promise<void> {
+    try {
+      await this.#flushed();
+    } catch (e) {
+      await this.#discard();
+      throw e;
+    }
+  }
+
+  /** Waits for the background flush; throws its error, if it had one. */
   async #flushed(): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing;
+    if (this.#flushError !== undefined) throw this.#flushError;
   }
 
   /**
@@ -449,7 +470,7 @@ export class FsBlobWriter implements BlobWriter {
    */
   async #checkpoint(durable = false): Promise<void> {
     if (durable) {
-      await this.#flushed();
+      await this.#flushedOrDiscard();
       await this.#fh.sync();
     }
     this.#status = {
@@ -464,7 +485,7 @@ export class FsBlobWriter implements BlobWriter {
   }
 
   async #discard(): Promise<void> {
-    await this.#flushed();
+    await this.#flushed().catch(() => {});
     await this.#fh.close().catch(() => {});
     await rm(this.#ctx.layout.ingestDir(this.#ctx.parsed), { recursive: true, force: true });
     this.#state = "aborted";
@@ -472,7 +493,7 @@ export class FsBlobWriter implements BlobWriter {
   }
 
   async #end(state: State): Promise<void> {
-    await this.#flushed();
+    await this.#flushed().catch(() => {});
     await this.#fh.close().catch(() => {});
     this.#state = state;
     await this.#release();
