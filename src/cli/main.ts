@@ -12,7 +12,11 @@ function processIO(): CliIO {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: process.stdin makes its stream (a pipe's is a net.Socket) when first read,
+    // about 4 ms of start-up that only commands reading stdin need.
+    get stdin() {
+      return process.stdin;
+    },
     color: colorWanted(process.stdout),
   };
 }

@@ -31,6 +31,47 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Per directory: the sync running now, and the one queued behind it that later callers join. */
+interface DirSync {
+  running?: Promise<void> | undefined;
+  next?: Promise<void> | undefined;
+}
+const dirSyncs = new Map<string, DirSync>();
+
+/**
+ * fsyncDir, with concurrent callers in this process sharing syncs (group commit): a call made
+ * while no sync of `dir` runs starts one; a call made while one runs waits for the next, which
+ * starts when the running one ends and serves every caller that arrived meanwhile. Each caller
+ * still returns only after an fsync that began after its call, so what it renamed or unlinked
+ * before calling is durable, exactly as with its own fsyncDir; a failed sync fails everyone
+ * who shared it. A pull committing many small blobs in parallel syncs blobs/sha256/ less often.
+ */
+export function fsyncDirShared(dir: string): Promise<void> {
+  let st = dirSyncs.get(dir);
+  if (st === undefined) {
+    st = {};
+    dirSyncs.set(dir, st);
+  }
+  const state = st;
+  const start = (): Promise<void> => {
+    const p: Promise<void> = fsyncDir(dir).finally(() => {
+      if (state.running !== p) return;
+      state.running = undefined;
+      if (state.next === undefined) dirSyncs.delete(dir);
+    });
+    state.running = p;
+    return p;
+  };
+  if (state.running === undefined) return start();
+  state.next ??= state.running
+    .catch(() => {})
+    .then(() => {
+      state.next = undefined;
+      return start();
+    });
+  return state.next;
+}
+
 export interface AtomicWriteOptions {
   /** fsync the file and its directory (default). false for files a crash makes meaningless. */
   readonly durable?: boolean | undefined;

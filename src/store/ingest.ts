@@ -40,7 +40,7 @@ import { chmod, mkdir, open, rename, rm, rmdir, unlink, writeFile } from "node:f
 import { join } from "node:path";
 import * as v from "valibot";
 import { KimgError } from "../errors.ts";
-import { fsyncDir, readJsonFile, uniqueName, writeFileAtomic } from "./atomic-file.ts";
+import { fsyncDirShared, readJsonFile, uniqueName, writeFileAtomic } from "./atomic-file.ts";
 import type { ResolvedStoreOptions } from "./defaults.ts";
 import type { ParsedDigest, StoreLayout } from "./layout.ts";
 import type { HeldLock } from "./lock.ts";
@@ -366,7 +366,8 @@ export class FsBlobWriter implements BlobWriter {
           await mkdir(blobDir, { recursive: true });
           await rename(join(dir, DATA_FILE), target);
         });
-        await fsyncDir(blobDir);
+        // Shared with the other commits of this process in flight (group commit).
+        await fsyncDirShared(blobDir);
       } catch (e) {
         // Verified data stays in the ingest: the next writer re-hashes it and commits at once.
         this.#state = "closed";
