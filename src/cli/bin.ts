@@ -16,9 +16,17 @@
 // has none. `KIMG_COMPILE_CACHE=0` turns it off. Without the bundle (running src/ through tsx)
 // main.ts is imported directly.
 
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
 
@@ -94,6 +102,7 @@ function loadBundle(): { main: Main; saveCache: () => void } | undefined {
       const fresh = cached === undefined || script.cachedDataRejected === true;
       if (!fresh && seen.includes(command)) return;
       writeCache(cache, script.createCachedData(), fresh ? [command] : [...seen, command]);
+      if (fresh) pruneCaches(cache);
     },
   };
 }
@@ -142,6 +151,24 @@ function writeCache(cache: CachePaths, data: Buffer, commands: string[]): void {
     }
   } catch {
     // A read-only or full file system: the next run compiles as usual.
+  }
+}
+
+/** Caches of other builds or Nodes untouched for a day go when a new cache is written. */
+const STALE_CACHE_MS = 24 * 60 * 60 * 1000;
+
+/** Best effort: each rebuilt bundle has a new key, so without this old caches pile up. */
+function pruneCaches(cache: CachePaths): void {
+  try {
+    const keep = new Set([basename(cache.data), basename(cache.seen)]);
+    const now = Date.now();
+    for (const name of readdirSync(cache.dir)) {
+      if (!/^cli-[0-9a-f]{8}\.(v8cache|commands)$/.test(name) || keep.has(name)) continue;
+      const path = join(cache.dir, name);
+      if (now - statSync(path).mtimeMs > STALE_CACHE_MS) unlinkSync(path);
+    }
+  } catch {
+    // Another run pruned first, or the directory is read-only.
   }
 }
 

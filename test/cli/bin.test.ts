@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -59,6 +59,24 @@ describe("kimg launcher: the code cache", () => {
     const after = await kimg(dir, ["parse", "nginx:1.25"]);
     assert.equal(after.stdout, good.stdout);
     assert.notDeepEqual(readFileSync(join(dir, "cc", data)), Buffer.alloc(4096, 7));
+  });
+
+  it("a fresh cache prunes other builds' caches untouched for a day, and keeps recent ones", async () => {
+    const dir = makeTempDir("kimg-cc-");
+    dirs.push(dir);
+    mkdirSync(join(dir, "cc"));
+    const old = ["cli-00000001.v8cache", "cli-00000001.commands"];
+    const recent = "cli-00000002.v8cache";
+    const foreign = "notes.txt";
+    for (const f of [...old, recent, foreign]) writeFileSync(join(dir, "cc", f), "x");
+    const twoDaysAgo = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
+    for (const f of [...old, foreign]) utimesSync(join(dir, "cc", f), twoDaysAgo, twoDaysAgo);
+    await kimg(dir, ["--version"]);
+    const left = files(dir);
+    for (const f of old) assert.ok(!left.includes(f), `${f} should be pruned: ${left}`);
+    assert.ok(left.includes(recent), "a recent cache (another Node in use) stays");
+    assert.ok(left.includes(foreign), "only kimg's own cache files are pruned");
+    assert.equal(left.filter((f) => /^cli-[0-9a-f]{8}\.v8cache$/.test(f)).length, 2);
   });
 
   it("KIMG_COMPILE_CACHE=0 writes nothing", async () => {
