@@ -26,8 +26,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ["store", "registry", "credentials"],
   // I/O over a stored image: unpacking into a root filesystem, exporting to layouts and archives.
   ["unpack", "export"],
-  // Orchestration: registry → store pulls with the kubelet's pull-policy rules.
-  ["pull"],
+  // Orchestration: registry → store pulls with the kubelet's pull-policy rules; remote reads
+  // of a registry that need no store (kimg digest and the crane-like commands).
+  ["pull", "remote"],
   // Orchestration: the kubelet's image manager on one node.
   ["manager"],
   // Facades: the public API (index), and narrow entries without manifests (core, pull-api), so

@@ -1,0 +1,41 @@
+// resolveFirst: a reference resolved on the first of its sources (registries.conf mirrors, then
+// the registry itself) that knows it. Shared by pulls and the remote commands (kimg digest,
+// manifest, config), so they pick the same endpoint a pull would.
+
+import { KimgError } from "../errors.ts";
+import type { Descriptor } from "../oci/index.ts";
+import { referenceString } from "../ref/index.ts";
+import type { RegistryClient } from "./client.ts";
+import type { PullSource } from "./registries-conf.ts";
+
+/**
+ * HEAD on each source in turn until one resolves (docker_image_src.go `newImageSource`). Only
+ * an abort stops early; with one source its error is thrown as is; else the primary's error
+ * (code and text) with the mirrors' failures before it.
+ */
+export async function resolveFirst(
+  sources: readonly PullSource[],
+  clientFor: (s: PullSource) => RegistryClient,
+  ro: { signal?: AbortSignal },
+): Promise<{ client: RegistryClient; source: PullSource; target: Descriptor }> {
+  const failed: { source: PullSource; error: unknown }[] = [];
+  for (const source of sources) {
+    const client = clientFor(source);
+    try {
+      return { client, source, target: await client.resolve(source.reference, ro) };
+    } catch (error) {
+      if (ro.signal?.aborted === true) throw error;
+      failed.push({ source, error });
+    }
+  }
+  const last = failed[failed.length - 1];
+  if (last === undefined) throw new KimgError("REGISTRY_ERROR", "no endpoint to pull from");
+  if (failed.length === 1) throw last.error;
+  const text = (f: { source: PullSource; error: unknown }) =>
+    `${referenceString(f.source.reference)}: ${f.error instanceof Error ? f.error.message : String(f.error)}`;
+  const extras = failed.slice(0, -1).map((f) => `[${text(f)}]`);
+  const code = last.error instanceof KimgError ? last.error.code : "REGISTRY_ERROR";
+  throw new KimgError(code, `(Mirrors also failed: ${extras.join(", ")}): ${text(last)}`, {
+    cause: new AggregateError(failed.map((f) => f.error)),
+  });
+}
