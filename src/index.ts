@@ -10,5 +10,6 @@ export * from "./manager/index.ts";
 export * from "./manifest/index.ts";
 export * from "./pull/index.ts";
 export * from "./registry/index.ts";
+export * from "./remote/index.ts";
 export * from "./store/index.ts";
 export * from "./unpack/index.ts";

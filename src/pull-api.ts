@@ -7,4 +7,5 @@ export * from "./core.ts";
 export * from "./credentials/index.ts";
 export * from "./pull/index.ts";
 export * from "./registry/index.ts";
+export * from "./remote/index.ts";
 export * from "./store/index.ts";

@@ -271,6 +271,63 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     );
 
   program
+    .command("digest")
+    .description("print the manifest digest of an image at its registry (one HEAD; no store)")
+    .argument("<ref>", "image reference")
+    .option(
+      "--platform <os/arch[/variant]>",
+      "for a multi-platform image: the digest of this platform's manifest, not the index's",
+    )
+    .option("--json", "one JSON object: reference, digest, media type, size, endpoint")
+    .option(
+      "--insecure-registry <host[:port]>",
+      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--creds <user:pass>", "credentials for the image's registry")
+    .option("--registries-conf <file>", "containers registries.conf (as for pull)")
+    .option(
+      "--pull-secret <file>",
+      "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--retries <n>", "tries after the first for a failing request (default 4)")
+    .action(
+      (
+        ref: string,
+        opts: {
+          platform?: string;
+          json?: boolean;
+          insecureRegistry: string[];
+          creds?: string;
+          pullSecret: string[];
+          registriesConf?: string;
+          retries?: string;
+        },
+      ) =>
+        run(async () => {
+          const { runDigest } = await import("./commands/digest.ts");
+          return runDigest(
+            ref,
+            {
+              platform: opts.platform,
+              json: opts.json === true,
+              insecureHosts: opts.insecureRegistry,
+              creds: opts.creds,
+              pullSecrets: opts.pullSecret,
+              registriesConf: opts.registriesConf,
+              retries: opts.retries,
+              env: process.env,
+              homedir: homedir(),
+            },
+            io,
+          );
+        })(),
+    );
+
+  program
     .command("images")
     .description("list the images in the local store")
     .argument("[ref]", "only images of this repository (and tag or digest, when given)")

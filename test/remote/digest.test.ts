@@ -15,6 +15,7 @@ import {
   buildIndex,
   PLATFORMS,
 } from "../helpers/images.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
 import { peerBin } from "../helpers/peers.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
@@ -94,5 +95,52 @@ describe("remoteDigest (kimg digest) against the registry, crane as the oracle",
       assert.equal(e.code, "MANIFEST_UNKNOWN");
       return true;
     });
+  });
+});
+
+describe("kimg digest (the CLI)", () => {
+  let reg: Registry;
+  let work: string;
+  let idx: BuiltIndex;
+  before(async () => {
+    reg = await startRegistry();
+    work = makeTempDir("cli-digest");
+    idx = await buildIndex({
+      dir: `${work}/multi`,
+      images: [
+        { platform: PLATFORMS.linuxAmd64, layers: [{ randomBytes: 1024 }] },
+        { platform: PLATFORMS.linuxArm64, layers: [{ randomBytes: 1024 }] },
+      ],
+    });
+    await pushLayout(idx, "cli/multi:v1", reg, { all: true });
+  });
+  after(async () => {
+    await reg?.stop();
+    if (work !== undefined) removeTempDir(work);
+  });
+  const env = () => ({ HOME: work, PATH: process.env.PATH ?? "" });
+
+  it("prints the digest, or with --json the descriptor, and --platform picks the entry", async () => {
+    const ref = `${reg.host}/cli/multi:v1`;
+    const plain = await runKimg(["digest", ref], { env: env() });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout, `${idx.indexDigest}\n`);
+    const arm = idx.images.find((i) => i.platform.architecture === "arm64");
+    const j = await runKimg(["digest", ref, "--platform", "linux/arm64", "--json"], { env: env() });
+    assert.equal(j.code, 0, j.stderr);
+    const o = JSON.parse(j.stdout) as Record<string, unknown>;
+    assert.equal(o.digest, arm?.manifestDigest);
+    assert.equal(o.index, idx.indexDigest);
+    assert.equal(o.reference, ref);
+  });
+
+  it("a missing tag exits 3 with one line naming the registry; a bad reference exits 1", async () => {
+    const r = await runKimg(["digest", `${reg.host}/cli/multi:nope`], { env: env() });
+    assert.equal(r.code, 3);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(reg.host.replace(/\./g, "\\.")));
+    const bad = await runKimg(["digest", "UPPER/Case"], { env: env() });
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
   });
 });

@@ -110,7 +110,7 @@ export function progressLine(e: ProgressEvent): string | undefined {
 }
 
 /** The credential chain for `ref` from `--creds`, `--pull-secret` and the user's files. */
-async function credentialsOf(ref: string, f: PullFlags) {
+export async function credentialsOf(ref: string, f: PullFlags) {
   const named = parseNormalizedNamed(ref); // throws as pull() would, before any file is read
   return defaultCredentialSources({
     env: f.env,
@@ -165,7 +165,7 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
 }
 
 /** The pull options the flags give (retries, registries.conf, platform, jobs) and --timeout. */
-async function pullOptionsOf(f: PullFlags) {
+export async function pullOptionsOf(f: PullFlags) {
   const retry = await retryFlags(f);
   const timeoutMs =
     f.timeout === undefined ? undefined : await durationFlag("--timeout", f.timeout);
