@@ -174,6 +174,26 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     );
 
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
+  // The registry flags pull, digest and the other registry commands share.
+  const insecureRegistryOption = () =>
+    new Option(
+      "--insecure-registry <host[:port]>",
+      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
+    )
+      .argParser(collect)
+      .default([] as string[]);
+  const registriesConfOption = () =>
+    new Option(
+      "--registries-conf <file>",
+      "containers registries.conf (default: $CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf, /etc/containers/registries.conf)",
+    );
+  const pullSecretOption = () =>
+    new Option(
+      "--pull-secret <file>",
+      "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable)",
+    )
+      .argParser(collect)
+      .default([] as string[]);
   program
     .command("pull")
     .description("pull an image into the local store (only a HEAD when it is up to date)")
@@ -187,23 +207,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--platform <os/arch[/variant]>", "platform to pull from a multi-platform image")
     .option("--jobs <n>", "blobs downloaded at once", "3")
     .addOption(storeOption())
-    .option(
-      "--insecure-registry <host[:port]>",
-      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
-      collect,
-      [] as string[],
-    )
-    .option("--creds <user:pass>", "credentials for the image's registry")
-    .option(
-      "--registries-conf <file>",
-      "containers registries.conf (default: $CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf, /etc/containers/registries.conf)",
-    )
-    .option(
-      "--pull-secret <file>",
-      "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable)",
-      collect,
-      [] as string[],
-    )
+    .addOption(insecureRegistryOption())
+    .addOption(new Option("--creds <user:pass>", "credentials for the image's registry"))
+    .addOption(registriesConfOption())
+    .addOption(pullSecretOption())
     .addOption(
       new Option("--progress <mode>", "progress output")
         .choices(["auto", "plain", "json"])
@@ -279,20 +286,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "for a multi-platform image: the digest of this platform's manifest, not the index's",
     )
     .option("--json", "one JSON object: reference, digest, media type, size, endpoint")
-    .option(
-      "--insecure-registry <host[:port]>",
-      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
-      collect,
-      [] as string[],
-    )
-    .option("--creds <user:pass>", "credentials for the image's registry")
-    .option("--registries-conf <file>", "containers registries.conf (as for pull)")
-    .option(
-      "--pull-secret <file>",
-      "YAML/JSON file with kubernetes.io/dockerconfigjson or dockercfg Secrets (repeatable)",
-      collect,
-      [] as string[],
-    )
+    .addOption(insecureRegistryOption())
+    .addOption(new Option("--creds <user:pass>", "credentials for the image's registry"))
+    .addOption(registriesConfOption())
+    .addOption(pullSecretOption())
     .option("--retries <n>", "tries after the first for a failing request (default 4)")
     .action(
       (
@@ -511,12 +508,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .option("-n, --namespace <ns>", "namespace of objects without one", "default")
     .option("--platform <os/arch[/variant]>", "platform to pull from multi-platform images")
-    .option(
-      "--insecure-registry <host[:port]>",
-      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
-      collect,
-      [] as string[],
-    )
+    .addOption(insecureRegistryOption())
     .option("--registries-conf <file>", "containers registries.conf (default as for kimg pull)")
     .option(
       "--root-dir <dir>",
@@ -744,12 +736,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--host <addr>", "address to listen on (default 127.0.0.1; others only when given)")
     .addOption(storeOption())
     .option("--open", "open the page in the desktop's browser")
-    .option(
-      "--insecure-registry <host[:port]>",
-      "plain HTTP and unverified TLS allowed for this registry, HTTPS tried first (repeatable)",
-      collect,
-      [] as string[],
-    )
+    .addOption(insecureRegistryOption())
     .option("--registries-conf <file>", "containers registries.conf (default as for kimg pull)")
     .action(
       (opts: {

@@ -40,11 +40,11 @@ import {
 } from "../oci/index.ts";
 import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
 import {
+  ClientPool,
   type CredentialStore,
-  type PullSource,
   pullSources,
   type RegistriesConf,
-  RegistryClient,
+  type RegistryClient,
   type RetryOptions,
   type RetryWait,
   resolveFirst,
@@ -168,7 +168,19 @@ interface Plan {
 export async function pull(refText: string, opts: PullOptions): Promise<PulledImage> {
   const ref = tagNameOnly(parseNormalizedNamed(refText));
   const name = referenceString(ref);
-  const clients = new ClientPool(opts);
+  const clients = new ClientPool({
+    client: opts.client,
+    insecureHosts: opts.insecureHosts,
+    credentials: opts.credentials,
+    retry: {
+      ...opts.retry,
+      // Every wait before a retry is said (issue 10 item 22): a 429's Retry-After, a back-off.
+      onWait: (w: RetryWait) => {
+        opts.retry?.onWait?.(w);
+        opts.onProgress?.({ type: "wait", ...w });
+      },
+    },
+  });
   const ro = opts.signal !== undefined ? { signal: opts.signal } : {};
   let lease: Lease | undefined;
   try {
@@ -204,40 +216,6 @@ export async function pull(refText: string, opts: PullOptions): Promise<PulledIm
   } finally {
     await lease?.release();
     await clients.close();
-  }
-}
-
-/** The registry clients of one pull: the caller's for its host, others made and closed here. */
-class ClientPool {
-  readonly #opts: PullOptions;
-  readonly #made: RegistryClient[] = [];
-  constructor(opts: PullOptions) {
-    this.#opts = opts;
-  }
-
-  for(s: PullSource): RegistryClient {
-    const opts = this.#opts;
-    if (opts.client !== undefined && opts.client.host === s.host) return opts.client;
-    const c = new RegistryClient({
-      host: s.host,
-      insecure: s.insecure,
-      insecureHosts: opts.insecureHosts,
-      credentials: opts.credentials,
-      retry: {
-        ...opts.retry,
-        // Every wait before a retry is said (issue 10 item 22): a 429's Retry-After, a back-off.
-        onWait: (w: RetryWait) => {
-          opts.retry?.onWait?.(w);
-          opts.onProgress?.({ type: "wait", ...w });
-        },
-      },
-    });
-    this.#made.push(c);
-    return c;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#made.map((c) => c.close()));
   }
 }
 

@@ -43,4 +43,4 @@ export {
   retryOptions,
   STALL_MIN_BYTES,
 } from "./retry.ts";
-export { resolveFirst } from "./sources.ts";
+export { ClientPool, type ClientPoolOptions, resolveFirst } from "./sources.ts";

@@ -5,8 +5,46 @@
 import { KimgError } from "../errors.ts";
 import type { Descriptor } from "../oci/index.ts";
 import { referenceString } from "../ref/index.ts";
-import type { RegistryClient } from "./client.ts";
+import type { CredentialStore } from "./auth.ts";
+import { RegistryClient } from "./client.ts";
 import type { PullSource } from "./registries-conf.ts";
+import type { RetryOptions } from "./retry.ts";
+
+export interface ClientPoolOptions {
+  /** A client to use for sources on its host; clients for other hosts are made and closed. */
+  readonly client?: RegistryClient | undefined;
+  readonly insecureHosts?: readonly string[] | undefined;
+  readonly credentials?: CredentialStore | undefined;
+  readonly retry?: Partial<RetryOptions> | undefined;
+}
+
+/** The registry clients of one operation over several sources: made on demand, closed together. */
+export class ClientPool {
+  readonly #opts: ClientPoolOptions;
+  readonly #made: RegistryClient[] = [];
+  constructor(opts: ClientPoolOptions) {
+    this.#opts = opts;
+  }
+
+  for(s: PullSource): RegistryClient {
+    const { client, insecureHosts, credentials, retry } = this.#opts;
+    if (client !== undefined && client.host === s.host) return client;
+    const c = new RegistryClient({
+      host: s.host,
+      insecure: s.insecure,
+      insecureHosts,
+      credentials,
+      retry,
+    });
+    this.#made.push(c);
+    return c;
+  }
+
+  /** Closes the clients this pool made (not the caller's). */
+  async close(): Promise<void> {
+    await Promise.all(this.#made.map((c) => c.close()));
+  }
+}
 
 /**
  * HEAD on each source in turn until one resolves (docker_image_src.go `newImageSource`). Only

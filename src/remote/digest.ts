@@ -13,11 +13,10 @@ import {
 } from "../oci/index.ts";
 import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
 import {
+  ClientPool,
   type CredentialStore,
-  type PullSource,
   pullSources,
   type RegistriesConf,
-  RegistryClient,
   type RetryOptions,
   resolveFirst,
 } from "../registry/index.ts";
@@ -54,21 +53,10 @@ export async function remoteDigest(
 ): Promise<RemoteDigest> {
   const ref = tagNameOnly(parseNormalizedNamed(refText));
   const ro = opts.signal !== undefined ? { signal: opts.signal } : {};
-  const made: RegistryClient[] = [];
-  const clientFor = (s: PullSource): RegistryClient => {
-    const c = new RegistryClient({
-      host: s.host,
-      insecure: s.insecure,
-      insecureHosts: opts.insecureHosts,
-      credentials: opts.credentials,
-      retry: opts.retry,
-    });
-    made.push(c);
-    return c;
-  };
+  const clients = new ClientPool(opts);
   try {
     const sources = pullSources(ref, opts.registriesConf);
-    const { client, source, target } = await resolveFirst(sources, clientFor, ro);
+    const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
     let descriptor = target;
     if (opts.platform !== undefined && isIndexMediaType(target.mediaType)) {
       const m = await client.getManifest(source.repository, target.digest, ro);
@@ -89,6 +77,6 @@ export async function remoteDigest(
       endpoint: `${source.host}/${source.repository}`,
     };
   } finally {
-    await Promise.all(made.map((c) => c.close()));
+    await clients.close();
   }
 }

@@ -5,24 +5,16 @@
 import { remoteDigest } from "../../pull-api.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { safe, toJson } from "../render/safe.ts";
-import { credentialsOf, type PullFlags, pullOptionsOf } from "./pull.ts";
+import { credentialsOf, type RegistryFlags, registryOptionsOf } from "./pull.ts";
 
-export interface DigestFlags
-  extends Omit<PullFlags, "policy" | "jobs" | "progress" | "isTTY" | "store"> {
+export interface DigestFlags extends RegistryFlags {
   readonly json: boolean;
 }
 
 export async function runDigest(ref: string, f: DigestFlags, io: CliIO): Promise<number> {
-  const flags: PullFlags = { ...f, jobs: 1, progress: "plain", isTTY: false };
-  const opts = await pullOptionsOf(flags); // flag errors before any request
-  const { chain } = await credentialsOf(ref, flags);
-  const r = await remoteDigest(ref, {
-    insecureHosts: opts.pull.insecureHosts,
-    registriesConf: opts.pull.registriesConf,
-    retry: opts.pull.retry,
-    credentials: chain,
-    platform: f.platform,
-  });
+  const opts = await registryOptionsOf(f); // flag errors before any request
+  const { chain } = await credentialsOf(ref, f);
+  const r = await remoteDigest(ref, { ...opts, credentials: chain });
   if (f.json) {
     io.stdout.write(
       `${toJson({

@@ -32,23 +32,30 @@ interface StoreFlags {
   readonly homedir: string;
 }
 
-export interface PullFlags extends StoreFlags {
-  readonly policy?: PullPolicy | undefined;
+/** The flags of every command that talks to a registry (pull, digest, …). */
+export interface RegistryFlags {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homedir: string;
   readonly platform?: string | undefined;
-  readonly jobs: number;
   readonly insecureHosts: readonly string[];
-  readonly progress: "auto" | "plain" | "json";
-  readonly isTTY: boolean;
   /** `--creds user:pass` for the image's registry. */
   readonly creds?: string | undefined;
   /** `--pull-secret FILE` (repeatable): YAML/JSON files with Secret objects. */
   readonly pullSecrets?: readonly string[] | undefined;
   /** `--registries-conf FILE`; else $CONTAINERS_REGISTRIES_CONF, the user's, the system's. */
   readonly registriesConf?: string | undefined;
-  /** `--retries N`, `--max-retry-wait D`, `--stall-timeout D`, `--timeout D` as typed. */
+  /** `--retries N`, `--max-retry-wait D`, `--stall-timeout D` as typed. */
   readonly retries?: string | undefined;
   readonly maxRetryWait?: string | undefined;
   readonly stallTimeout?: string | undefined;
+}
+
+export interface PullFlags extends StoreFlags, RegistryFlags {
+  readonly policy?: PullPolicy | undefined;
+  readonly jobs: number;
+  readonly progress: "auto" | "plain" | "json";
+  readonly isTTY: boolean;
+  /** `--timeout D` as typed. */
   readonly timeout?: string | undefined;
 }
 
@@ -70,7 +77,7 @@ async function durationFlag(flag: string, text: string): Promise<number> {
  * The retry settings the flags give; unset ones keep retryOptions' defaults (src/registry
  * retry.ts: 5 tries, 60 s longest wait, 30 s stall limit, each with its reason).
  */
-export async function retryFlags(f: PullFlags): Promise<{
+export async function retryFlags(f: RegistryFlags): Promise<{
   maxAttempts?: number;
   maxDelayMs?: number;
   stallTimeoutMs?: number;
@@ -110,7 +117,7 @@ export function progressLine(e: ProgressEvent): string | undefined {
 }
 
 /** The credential chain for `ref` from `--creds`, `--pull-secret` and the user's files. */
-export async function credentialsOf(ref: string, f: PullFlags) {
+export async function credentialsOf(ref: string, f: RegistryFlags) {
   const named = parseNormalizedNamed(ref); // throws as pull() would, before any file is read
   return defaultCredentialSources({
     env: f.env,
@@ -121,7 +128,7 @@ export async function credentialsOf(ref: string, f: PullFlags) {
 }
 
 /** Secret objects from the `--pull-secret` files (loads `yaml` only when the flag is given). */
-async function pullSecretObjects(f: PullFlags): Promise<SecretObject[]> {
+async function pullSecretObjects(f: RegistryFlags): Promise<SecretObject[]> {
   if ((f.pullSecrets ?? []).length === 0) return [];
   const { loadSecrets } = await import("./pull-secrets.ts");
   const out: SecretObject[] = [];
@@ -165,25 +172,21 @@ export async function runPull(ref: string, f: PullFlags, io: CliIO): Promise<num
 }
 
 /** The pull options the flags give (retries, registries.conf, platform, jobs) and --timeout. */
-export async function pullOptionsOf(f: PullFlags) {
-  const retry = await retryFlags(f);
+async function pullOptionsOf(f: PullFlags) {
   const timeoutMs =
     f.timeout === undefined ? undefined : await durationFlag("--timeout", f.timeout);
+  return { timeoutMs, pull: { ...(await registryOptionsOf(f)), jobs: f.jobs } };
+}
+
+/** What every registry command's flags give: retries, registries.conf, insecure hosts, platform. */
+export async function registryOptionsOf(f: RegistryFlags) {
+  const retry = await retryFlags(f);
   const registriesConf = await loadRegistriesConf({
     path: f.registriesConf,
     env: f.env,
     home: f.homedir,
   });
-  return {
-    timeoutMs,
-    pull: {
-      jobs: f.jobs,
-      insecureHosts: f.insecureHosts,
-      registriesConf,
-      retry,
-      platform: f.platform,
-    },
-  };
+  return { insecureHosts: f.insecureHosts, registriesConf, retry, platform: f.platform };
 }
 
 /**
