@@ -49,6 +49,7 @@ export type ErrorCode =
   | "REGISTRY_DENIED" // 403 (DENIED): "pull access denied, …"
   | "MANIFEST_UNKNOWN" // 404 on a manifest (MANIFEST_UNKNOWN / NAME_UNKNOWN): "manifest unknown"
   | "BLOB_UNKNOWN" // 404 on a blob: "blob unknown"
+  | "NAME_UNKNOWN" // 404 listing a repository's tags (NAME_UNKNOWN): "repository name not known to registry"
   | "REGISTRY_UNAVAILABLE" // 5xx or connection errors after the retries
   | "RATE_LIMITED" // 429 (TOOMANYREQUESTS) after the retries
   | "REGISTRY_ERROR" // any other status, or a protocol violation (redirect loop, bad Content-Range, …)

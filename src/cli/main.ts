@@ -441,14 +441,153 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         })(),
     );
 
-  program
-    .command("inspect")
-    .description("show what the local store knows about an image (no network)")
-    .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")
-    .option("--json", "one JSON object, the raw manifest and config included")
-    .addOption(storeOption())
-    .action((ref: string, opts: { json?: boolean; store?: string }) =>
+  // The shared flags of the registry reads (manifest, config, ls, catalog, referrers,
+  // inspect --remote), and their mapping onto RegistryFlags.
+  interface RegistryOpts {
+    platform?: string;
+    json?: boolean;
+    insecureRegistry: string[];
+    creds?: string;
+    pullSecret: string[];
+    registriesConf?: string;
+    retries?: string;
+  }
+  const withRegistryOptions = (c: Command): Command =>
+    c
+      .addOption(insecureRegistryOption())
+      .addOption(new Option("--creds <user:pass>", "credentials for the registry"))
+      .addOption(registriesConfOption())
+      .addOption(pullSecretOption())
+      .option("--retries <n>", "tries after the first for a failing request (default 4)");
+  const registryFlags = (o: RegistryOpts) => ({
+    platform: o.platform,
+    json: o.json === true,
+    insecureHosts: o.insecureRegistry,
+    creds: o.creds,
+    pullSecrets: o.pullSecret,
+    registriesConf: o.registriesConf,
+    retries: o.retries,
+    env: process.env,
+    homedir: homedir(),
+  });
+  const platformOption = () =>
+    new Option(
+      "--platform <os/arch[/variant]>",
+      "for a multi-platform image: this platform's manifest (default: this host's)",
+    );
+
+  withRegistryOptions(
+    program
+      .command("manifest")
+      .description("print an image's manifest or index from its registry (no store)")
+      .argument("<ref>", "image reference")
+      .option("--raw", "the bytes exactly as the registry holds them (as crane manifest prints)")
+      .addOption(
+        new Option(
+          "--platform <os/arch[/variant]>",
+          "for a multi-platform image: that platform's manifest, not the index",
+        ),
+      )
+      .option("--json", "one JSON object: reference, digest, media type, size and the document"),
+  ).action((ref: string, opts: RegistryOpts & { raw?: boolean }) =>
+    run(async () => {
+      const { runManifest } = await import("./commands/remote.ts");
+      return runManifest(ref, { ...registryFlags(opts), raw: opts.raw === true }, io);
+    })(),
+  );
+
+  withRegistryOptions(
+    program
+      .command("config")
+      .description("print one platform's image config from its registry, raw (no store)")
+      .argument("<ref>", "image reference")
+      .addOption(platformOption())
+      .option("--json", "one JSON object: reference, manifest and config digests, the config"),
+  ).action((ref: string, opts: RegistryOpts) =>
+    run(async () => {
+      const { runConfig } = await import("./commands/remote.ts");
+      return runConfig(ref, registryFlags(opts), io);
+    })(),
+  );
+
+  withRegistryOptions(
+    program
+      .command("ls")
+      .description("list a repository's tags at its registry, every page")
+      .argument("<repository>", "repository (a tag or digest in it is ignored)")
+      .option("--full-ref", "print repository:tag, not the tag alone")
+      .option("--omit-digest-tags", "leave out sha256-… tags (signatures, attestations)")
+      .option("--page-size <n>", "tags asked for per page (?n=)")
+      .option("--json", "one JSON object: repository and tags"),
+  ).action(
+    (
+      repo: string,
+      opts: RegistryOpts & { fullRef?: boolean; omitDigestTags?: boolean; pageSize?: string },
+    ) =>
       run(async () => {
+        const { runLs } = await import("./commands/remote.ts");
+        return runLs(
+          repo,
+          {
+            ...registryFlags(opts),
+            fullRef: opts.fullRef === true,
+            omitDigestTags: opts.omitDigestTags === true,
+            pageSize: opts.pageSize,
+          },
+          io,
+        );
+      })(),
+  );
+
+  withRegistryOptions(
+    program
+      .command("catalog")
+      .description("list a registry's repositories (GET /v2/_catalog), every page")
+      .argument("<host>", "registry host[:port]")
+      .option("--page-size <n>", "repositories asked for per page (?n=)")
+      .option("--json", "one JSON object: host and repositories"),
+  ).action((host: string, opts: RegistryOpts & { pageSize?: string }) =>
+    run(async () => {
+      const { runCatalog } = await import("./commands/remote.ts");
+      return runCatalog(host, { ...registryFlags(opts), pageSize: opts.pageSize }, io);
+    })(),
+  );
+
+  withRegistryOptions(
+    program
+      .command("referrers")
+      .description("list what refers to an image (OCI 1.1 referrers API, or the tag schema)")
+      .argument("<ref>", "image reference (a tag is resolved to its digest first)")
+      .option("--artifact-type <type>", "only referrers of this artifactType")
+      .option("--json", "one JSON object: subject, how they were found, the referrers index"),
+  ).action((ref: string, opts: RegistryOpts & { artifactType?: string }) =>
+    run(async () => {
+      const { runReferrers } = await import("./commands/remote.ts");
+      return runReferrers(ref, { ...registryFlags(opts), artifactType: opts.artifactType }, io);
+    })(),
+  );
+
+  withRegistryOptions(
+    program
+      .command("inspect")
+      .description("show what the local store knows about an image, or with --remote its registry")
+      .argument("<ref>", "image reference, or a manifest or index digest (or a prefix of one)")
+      .option("--json", "one JSON object, the raw manifest and config included")
+      .option("--remote", "ask the image's registry, not the store (skopeo inspect docker://)")
+      .option("--tags", "with --remote: also list the repository's tags")
+      .addOption(platformOption())
+      .addOption(storeOption()),
+  ).action(
+    (ref: string, opts: RegistryOpts & { store?: string; remote?: boolean; tags?: boolean }) =>
+      run(async () => {
+        if (opts.remote === true) {
+          const { runInspectRemote } = await import("./commands/remote.ts");
+          return runInspectRemote(ref, { ...registryFlags(opts), tags: opts.tags === true }, io);
+        }
+        if (opts.tags === true || opts.platform !== undefined) {
+          io.stderr.write("kimg: --tags and --platform go with --remote\n");
+          return EXIT.UNREADABLE;
+        }
         const { runInspect } = await import("./commands/inspect.ts");
         return runInspect(
           ref,
@@ -461,7 +600,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           io,
         );
       })(),
-    );
+  );
 
   program
     .command("prune")

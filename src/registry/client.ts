@@ -120,6 +120,28 @@ export interface BlobResponse {
   offset: number;
 }
 
+/** Pagination of tags/list and _catalog. */
+export interface ListOptions extends RequestOptions {
+  /** Entries per page asked for (`?n=`); the registry may send fewer. Default: the registry's. */
+  readonly pageSize?: number | undefined;
+  /** Start after this entry (`?last=`). */
+  readonly last?: string | undefined;
+  /** Stop once this many entries are read. */
+  readonly limit?: number | undefined;
+}
+
+/** An OCI image index of referrers: descriptors with artifactType and annotations. */
+export interface ReferrersIndex {
+  readonly schemaVersion: 2;
+  readonly mediaType: string;
+  readonly manifests: readonly ReferrerDescriptor[];
+}
+
+export interface ReferrerDescriptor extends Descriptor {
+  readonly artifactType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
 }
@@ -257,7 +279,13 @@ export class RegistryClient {
     const repo = ref.path;
     const reference = ref.digest !== "" ? ref.digest : ref.tag !== "" ? ref.tag : "latest";
     const url = this.#manifestUrl(repo, reference);
-    const { res } = await this.#send(repo, "HEAD", url, { accept: MANIFEST_ACCEPT_HEADER }, opts);
+    const { res } = await this.#send(
+      pullScope(repo),
+      "HEAD",
+      url,
+      { accept: MANIFEST_ACCEPT_HEADER },
+      opts,
+    );
     await res.discard();
     if (res.status === 200) {
       const dcd = header(res.headers, "docker-content-digest");
@@ -294,7 +322,7 @@ export class RegistryClient {
     }
     const url = this.#manifestUrl(repo, digestOrTag);
     const { res, url: final } = await this.#send(
-      repo,
+      pullScope(repo),
       "GET",
       url,
       { accept: MANIFEST_ACCEPT_HEADER },
@@ -352,7 +380,7 @@ export class RegistryClient {
       "accept-encoding": "identity",
     };
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    const { res, url: final } = await this.#send(repo, "GET", url, headers, opts);
+    const { res, url: final } = await this.#send(pullScope(repo), "GET", url, headers, opts);
     const req = `GET ${final.host}${final.pathname}`;
     if (res.status === 200) return { stream: this.#watch(res.body, req), offset: 0 };
     if (res.status === 206 && offset > 0) {
@@ -371,6 +399,144 @@ export class RegistryClient {
       return { stream: Readable.from([]), offset: desc.size };
     }
     throw await this.#responseError(res, "GET", final, "blob");
+  }
+
+  /**
+   * GETs a small blob (an image config) whole: capped at `max` bytes while streaming, and its
+   * sha256 checked against the descriptor before it is returned.
+   */
+  async getBlobBytes(
+    repo: string,
+    desc: Pick<Descriptor, "digest" | "size"> & { mediaType?: string },
+    opts: RequestOptions & { max?: number } = {},
+  ): Promise<Buffer> {
+    const max = opts.max ?? this.#maxManifest;
+    if (desc.size > max) throw tooLarge(desc.size);
+    const { stream } = await this.getBlob(repo, desc, opts);
+    const bytes = await readLimited(stream, max, (n) => tooLarge(n));
+    const [algo = "sha256"] = desc.digest.split(":");
+    const computed = `${algo}:${createHash(algo).update(bytes).digest("hex")}`;
+    if (computed !== desc.digest) {
+      throw new KimgError(
+        "DIGEST_MISMATCH",
+        `blob ${this.host}/${repo}@${desc.digest}: content has digest ${computed}`,
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * The tags of `repo` (`GET /v2/NAME/tags/list`), every page: `?n=` asks for `pageSize` per
+   * page and the `Link: <…>; rel="next"` header leads to the next (distribution-spec spec.md
+   * "Listing Tags"; Distribution and Harbor page, Docker Hub sends 100 and a Link).
+   */
+  listTags(repo: string, opts: ListOptions = {}): Promise<string[]> {
+    checkRepo(repo);
+    return this.#list(pullScope(repo), `/v2/${repo}/tags/list`, "tags", opts);
+  }
+
+  /** The repositories of the registry (`GET /v2/_catalog`, the `registry:catalog:*` scope), every page. */
+  catalog(opts: ListOptions = {}): Promise<string[]> {
+    return this.#list("registry:catalog:*", "/v2/_catalog", "repositories", opts);
+  }
+
+  /**
+   * The referrers of `digest` in `repo` as an image index: `GET /v2/NAME/referrers/DIGEST`
+   * (OCI distribution-spec 1.1 "Listing Referrers"); on a 404 (a registry without the API),
+   * the referrers tag schema `sha256-<hex>` ("Referrers Tag Schema"), an empty index when that
+   * tag is missing too. `artifactType` filters, on the server when it says so
+   * (`OCI-Filters-Applied`), else here.
+   */
+  async referrers(
+    repo: string,
+    digest: string,
+    opts: RequestOptions & { artifactType?: string } = {},
+  ): Promise<{ index: ReferrersIndex; via: "api" | "tag-schema" }> {
+    await this.#ready(opts);
+    checkRepo(repo);
+    if (!isDigest(digest)) {
+      throw new KimgError("DIGEST_INVALID_FORMAT", `invalid digest format: ${digest}`);
+    }
+    const url = new URL(`/v2/${repo}/referrers/${digest}`, this.baseUrl);
+    if (opts.artifactType !== undefined) url.searchParams.set("artifactType", opts.artifactType);
+    const { res, url: final } = await this.#send(
+      pullScope(repo),
+      "GET",
+      url,
+      { accept: "application/vnd.oci.image.index.v1+json" },
+      opts,
+    );
+    let index: ReferrersIndex;
+    let via: "api" | "tag-schema" = "api";
+    let filtered = false;
+    if (res.status === 200) {
+      const body = await readLimited(res.body, this.#maxManifest, (n) => tooLarge(n));
+      index = referrersIndex(body, `GET ${final.host}${final.pathname}`);
+      filtered = (header(res.headers, "oci-filters-applied") ?? "").includes("artifactType");
+    } else if (res.status === 404) {
+      await res.discard();
+      via = "tag-schema";
+      const tag = digest.replace(":", "-").slice(0, 128);
+      try {
+        const m = await this.getManifest(repo, tag, opts);
+        index = referrersIndex(m.bytes, `GET ${this.host}/v2/${repo}/manifests/${tag}`);
+      } catch (e) {
+        if (!(e instanceof KimgError) || e.code !== "MANIFEST_UNKNOWN") throw e;
+        index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+      }
+    } else {
+      throw await this.#responseError(res, "GET", final, "manifest");
+    }
+    if (opts.artifactType !== undefined && !filtered) {
+      index = {
+        ...index,
+        manifests: index.manifests.filter((d) => d.artifactType === opts.artifactType),
+      };
+    }
+    return { index, via };
+  }
+
+  /** Every page of a list endpoint: the JSON array at `key`, pages joined by rel="next". */
+  async #list(
+    scope: string,
+    path: string,
+    key: "tags" | "repositories",
+    opts: ListOptions,
+  ): Promise<string[]> {
+    await this.#ready(opts);
+    let url: URL | undefined = new URL(path, this.baseUrl);
+    if (opts.pageSize !== undefined) url.searchParams.set("n", String(opts.pageSize));
+    if (opts.last !== undefined) url.searchParams.set("last", opts.last);
+    const out: string[] = [];
+    const seen = new Set<string>();
+    while (url !== undefined) {
+      if (seen.has(url.href)) {
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `GET ${url.host}${url.pathname}: the registry's Link header leads back to a page already read (${url.search})`,
+        );
+      }
+      seen.add(url.href);
+      const { res, url: final } = await this.#send(
+        scope,
+        "GET",
+        url,
+        { accept: "application/json" },
+        opts,
+      );
+      if (res.status !== 200) throw await this.#responseError(res, "GET", final, "name");
+      const req = `GET ${final.host}${final.pathname}`;
+      const body = await readLimited(res.body, MAX_LIST_PAGE_BYTES, (n) => {
+        return new KimgError(
+          "REGISTRY_ERROR",
+          `${req}: page over ${MAX_LIST_PAGE_BYTES} bytes (${n})`,
+        );
+      });
+      out.push(...listPage(body, key, req));
+      if (opts.limit !== undefined && out.length >= opts.limit) return out.slice(0, opts.limit);
+      url = nextLink(headerValues(res.headers, "link"), final);
+    }
+    return out;
   }
 
   /**
@@ -442,15 +608,14 @@ export class RegistryClient {
     return a;
   }
 
-  /** A request needing pull access to `repo`: auth (401 → token → retry), retries, redirects. */
+  /** A request needing `scope` (`repository:NAME:pull`…): auth (401 → token → retry), retries, redirects. */
   async #send(
-    repo: string,
+    scope: string,
     method: "GET" | "HEAD",
     url: URL,
     headers: Record<string, string>,
     opts: RequestOptions,
   ): Promise<Sent> {
-    const scope = pullScope(repo);
     // What to send to each origin: the registry's authorization, and anonymous tokens for
     // redirect targets that asked for one.
     const auths = new Map<string, { header: string; fresh: boolean }>();
@@ -613,7 +778,7 @@ export class RegistryClient {
     res: HttpResponse,
     method: string,
     url: URL,
-    what: "manifest" | "blob" | "denied",
+    what: "manifest" | "blob" | "denied" | "name",
     hint = "",
   ): Promise<KimgError> {
     let body: Buffer | undefined;
@@ -634,7 +799,7 @@ export class RegistryClient {
     method: string,
     url: URL,
     body: Buffer | undefined,
-    what: "manifest" | "blob" | "denied" | "ping",
+    what: "manifest" | "blob" | "denied" | "ping" | "name",
     hint = "",
   ): KimgError {
     const server = serverErrors(body);
@@ -659,6 +824,9 @@ export class RegistryClient {
       );
     }
     if (status === 404) {
+      if (what === "name") {
+        return err("NAME_UNKNOWN", `repository name not known to registry: ${detail}${req}`);
+      }
       if (what === "blob" || code0 === "BLOB_UNKNOWN") {
         return err("BLOB_UNKNOWN", `blob unknown: ${detail}${req}`);
       }
@@ -680,6 +848,97 @@ function checkRepo(repo: string): void {
   if (repo.length > 255 || !REPO_RE.test(repo)) {
     throw new KimgError("REFERENCE_INVALID_FORMAT", "invalid reference format");
   }
+}
+
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+/** One page of tags or repositories: Distribution's default page is 100 names, 1,000 at most; 16 MiB is ample. */
+const MAX_LIST_PAGE_BYTES = 16 * 1024 * 1024;
+
+/** `{"<key>": [strings]}` (a `null` list is empty, as Distribution sends for no tags). */
+function listPage(body: Buffer, key: "tags" | "repositories", req: string): string[] {
+  let o: unknown;
+  try {
+    o = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new KimgError("REGISTRY_ERROR", `${req}: the answer is not JSON`);
+  }
+  const list =
+    typeof o === "object" && o !== null ? (o as Record<string, unknown>)[key] : undefined;
+  if (list === null) return [];
+  if (!Array.isArray(list) || !list.every((t) => typeof t === "string")) {
+    throw new KimgError("REGISTRY_ERROR", `${req}: "${key}" is not a list of strings`);
+  }
+  return list as string[];
+}
+
+/**
+ * The rel="next" target of RFC 8288 Link headers, resolved against the page's URL. Only the
+ * registry's own origin is followed: its credentials go nowhere else.
+ */
+export function nextLink(values: readonly string[], base: URL): URL | undefined {
+  for (const v of values) {
+    for (const part of v.split(/,(?=\s*<)/)) {
+      const m = /^\s*<([^>]*)>(.*)$/.exec(part);
+      if (m === null) continue;
+      const rel = /;\s*rel="?([^";]*)"?/i.exec(m[2] ?? "")?.[1] ?? "";
+      if (!rel.split(/\s+/).includes("next")) continue;
+      const next = new URL(m[1] ?? "", base);
+      if (next.origin !== base.origin) {
+        throw new KimgError(
+          "REGISTRY_ERROR",
+          `GET ${base.host}${base.pathname}: the next page is on another host (${next.host}); kimg follows pages on the registry only`,
+        );
+      }
+      return next;
+    }
+  }
+  return undefined;
+}
+
+/** A referrers answer: an image index whose manifests are descriptors (validated, capped). */
+function referrersIndex(body: Buffer, req: string): ReferrersIndex {
+  let o: unknown;
+  try {
+    o = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new KimgError("REGISTRY_ERROR", `${req}: the referrers answer is not JSON`);
+  }
+  const r = (typeof o === "object" && o !== null ? o : {}) as Record<string, unknown>;
+  if (!Array.isArray(r.manifests)) {
+    throw new KimgError("REGISTRY_ERROR", `${req}: the referrers answer has no "manifests" list`);
+  }
+  const manifests = r.manifests.map((d: unknown, i): ReferrerDescriptor => {
+    const e = (typeof d === "object" && d !== null ? d : {}) as Record<string, unknown>;
+    if (
+      typeof e.mediaType !== "string" ||
+      typeof e.digest !== "string" ||
+      !isDigest(e.digest) ||
+      typeof e.size !== "number" ||
+      !Number.isSafeInteger(e.size) ||
+      e.size < 0
+    ) {
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `${req}: manifests[${i}] is not a descriptor (mediaType, digest, size)`,
+      );
+    }
+    const annotations =
+      typeof e.annotations === "object" && e.annotations !== null
+        ? Object.fromEntries(
+            Object.entries(e.annotations).filter(
+              (kv): kv is [string, string] => typeof kv[1] === "string",
+            ),
+          )
+        : undefined;
+    return {
+      mediaType: e.mediaType,
+      digest: e.digest as Digest,
+      size: e.size,
+      ...(typeof e.artifactType === "string" ? { artifactType: e.artifactType } : {}),
+      ...(annotations !== undefined ? { annotations } : {}),
+    };
+  });
+  return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
 }
 
 function tooLarge(n: number): KimgError {

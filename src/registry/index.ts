@@ -14,8 +14,12 @@ export {
 export {
   type BlobResponse,
   isLoopbackHost,
+  type ListOptions,
   type ManifestResponse,
+  nextLink,
   type PingResult,
+  type ReferrerDescriptor,
+  type ReferrersIndex,
   RegistryClient,
   type RegistryClientOptions,
   type RequestOptions,

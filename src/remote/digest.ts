@@ -8,27 +8,13 @@
 import {
   type Descriptor,
   isIndexMediaType,
+  type ManifestOrIndex,
   parseManifestOrIndex,
   selectManifest,
 } from "../oci/index.ts";
-import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
-import {
-  ClientPool,
-  type CredentialStore,
-  pullSources,
-  type RegistriesConf,
-  type RetryOptions,
-  resolveFirst,
-} from "../registry/index.ts";
+import { referenceString } from "../ref/index.ts";
 import { wantedPlatform } from "../store/index.ts";
-
-export interface RemoteOptions {
-  readonly insecureHosts?: readonly string[] | undefined;
-  readonly registriesConf?: RegistriesConf | undefined;
-  readonly credentials?: CredentialStore | undefined;
-  readonly retry?: Partial<RetryOptions> | undefined;
-  readonly signal?: AbortSignal | undefined;
-}
+import { type RemoteOptions, type Resolved, withResolved } from "./resolved.ts";
 
 export interface DigestOptions extends RemoteOptions {
   /** `os/arch[/variant]`: the digest of that platform's manifest when the reference is an index. */
@@ -47,36 +33,40 @@ export interface RemoteDigest {
 }
 
 /** The digest `refText` names at its registry (or at a registries.conf mirror). */
-export async function remoteDigest(
-  refText: string,
-  opts: DigestOptions = {},
-): Promise<RemoteDigest> {
-  const ref = tagNameOnly(parseNormalizedNamed(refText));
-  const ro = opts.signal !== undefined ? { signal: opts.signal } : {};
-  const clients = new ClientPool(opts);
-  try {
-    const sources = pullSources(ref, opts.registriesConf);
-    const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
-    let descriptor = target;
-    if (opts.platform !== undefined && isIndexMediaType(target.mediaType)) {
-      const m = await client.getManifest(source.repository, target.digest, ro);
-      const doc = parseManifestOrIndex(m.bytes, {
-        ...(target.mediaType !== "" ? { mediaType: target.mediaType } : {}),
-        digest: target.digest,
-      });
-      if (doc.kind === "index") {
-        descriptor = selectManifest(doc.index, wantedPlatform(opts.platform), {
-          source: referenceString(ref),
-        });
-      }
-    }
+export function remoteDigest(refText: string, opts: DigestOptions = {}): Promise<RemoteDigest> {
+  return withResolved(refText, opts, async (r) => {
+    const descriptor =
+      opts.platform !== undefined && isIndexMediaType(r.target.mediaType)
+        ? await platformEntry(r, opts.platform)
+        : r.target;
     return {
-      reference: referenceString(ref),
-      resolved: target,
+      reference: referenceString(r.ref),
+      resolved: r.target,
       descriptor,
-      endpoint: `${source.host}/${source.repository}`,
+      endpoint: `${r.source.host}/${r.source.repository}`,
     };
-  } finally {
-    await clients.close();
-  }
+  });
+}
+
+/** The verified, parsed document at `desc` in the resolved repository. */
+export async function fetchDocument(
+  r: Resolved,
+  desc: Descriptor,
+): Promise<{ bytes: Buffer; doc: ManifestOrIndex; descriptor: Descriptor }> {
+  const m = await r.client.getManifest(r.source.repository, desc.digest, r.ro);
+  const mediaType = desc.mediaType !== "" ? desc.mediaType : m.mediaType;
+  const doc = parseManifestOrIndex(m.bytes, {
+    ...(mediaType !== "" ? { mediaType } : {}),
+    digest: desc.digest,
+  });
+  return { bytes: m.bytes, doc, descriptor: { ...desc, mediaType: mediaType || desc.mediaType } };
+}
+
+/** The index entry containerd's matcher picks for `platform` (PLATFORM_NOT_FOUND lists the rest). */
+async function platformEntry(r: Resolved, platform: string): Promise<Descriptor> {
+  const { doc } = await fetchDocument(r, r.target);
+  if (doc.kind !== "index") return r.target;
+  return selectManifest(doc.index, wantedPlatform(platform), {
+    source: referenceString(r.ref),
+  });
 }

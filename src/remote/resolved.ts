@@ -1,0 +1,68 @@
+// The first step of every remote read: a reference parsed, its endpoints (registries.conf
+// mirrors, then the registry) tried in the pull's order, the clients closed afterwards. And
+// for the listing reads (tags, catalog), the registry itself: a mirror holds what was pulled
+// through it, not the repository's tag list (skopeo list-tags and crane ls ask the registry).
+
+import type { Descriptor } from "../oci/index.ts";
+import { parseNormalizedNamed, type Reference, tagNameOnly } from "../ref/index.ts";
+import {
+  ClientPool,
+  type CredentialStore,
+  type PullSource,
+  pullSources,
+  type RegistriesConf,
+  type RegistryClient,
+  type RetryOptions,
+  resolveFirst,
+} from "../registry/index.ts";
+
+export interface RemoteOptions {
+  readonly insecureHosts?: readonly string[] | undefined;
+  readonly registriesConf?: RegistriesConf | undefined;
+  readonly credentials?: CredentialStore | undefined;
+  readonly retry?: Partial<RetryOptions> | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface Resolved {
+  readonly ref: Reference;
+  readonly client: RegistryClient;
+  readonly source: PullSource;
+  readonly target: Descriptor;
+  readonly ro: { signal?: AbortSignal };
+}
+
+/** Resolves `refText` (one HEAD on the first endpoint that knows it) and runs `fn` with it. */
+export async function withResolved<T>(
+  refText: string,
+  opts: RemoteOptions,
+  fn: (r: Resolved) => Promise<T>,
+): Promise<T> {
+  const ref = tagNameOnly(parseNormalizedNamed(refText));
+  const ro = opts.signal !== undefined ? { signal: opts.signal } : {};
+  const clients = new ClientPool(opts);
+  try {
+    const sources = pullSources(ref, opts.registriesConf);
+    const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
+    return await fn({ ref, client, source, target, ro });
+  } finally {
+    await clients.close();
+  }
+}
+
+/** Runs `fn` with a client for the registry that `ref` names (its own location, no mirror). */
+export async function withRegistry<T>(
+  ref: Reference,
+  opts: RemoteOptions,
+  fn: (client: RegistryClient, source: PullSource) => Promise<T>,
+): Promise<T> {
+  const clients = new ClientPool(opts);
+  try {
+    const sources = pullSources(ref, opts.registriesConf);
+    const primary = sources.find((s) => !s.mirror) ?? sources[sources.length - 1];
+    if (primary === undefined) throw new Error("pullSources returned no endpoint");
+    return await fn(clients.for(primary), primary);
+  } finally {
+    await clients.close();
+  }
+}
