@@ -8,6 +8,7 @@ export * from "./export/index.ts";
 export * from "./kubelet/index.ts";
 export * from "./manager/index.ts";
 export * from "./manifest/index.ts";
+export * from "./pin/index.ts";
 export * from "./pull/index.ts";
 export * from "./registry/index.ts";
 export * from "./remote/index.ts";

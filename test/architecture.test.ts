@@ -29,8 +29,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // Orchestration: registry → store pulls with the kubelet's pull-policy rules; remote reads
   // of a registry that need no store (kimg digest and the crane-like commands).
   ["pull", "remote"],
-  // Orchestration: the kubelet's image manager on one node.
-  ["manager"],
+  // Orchestration: the kubelet's image manager on one node; manifests pinned to digests.
+  ["manager", "pin"],
   // Facades: the public API (index), and narrow entries without manifests (core, pull-api), so
   // `kimg parse` and `kimg pull` start without loading `yaml`.
   ["core"],
@@ -50,7 +50,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   export: ["node:*", "tar-stream"],
   manager: ["node:*"],
   server: ["node:*"],
-  cli: ["node:*", "commander"],
+  cli: ["node:*", "commander", "diff"],
 };
 
 /** Facades re-export whole folders; front ends may import nothing else of the library. */

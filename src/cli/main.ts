@@ -478,6 +478,57 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
   withRegistryOptions(
     program
+      .command("pin")
+      .description(
+        "pin every container image in Kubernetes manifests to its digest (name:tag@sha256:…)",
+      )
+      .argument(
+        "<inputs...>",
+        "manifest files, directories (their .yaml/.yml/.json files), or - for stdin",
+      )
+      .option("-w, --write", "replace each file in place (atomically), not print")
+      .option("--diff", "print a unified diff of each changed file")
+      .option("--check", "write nothing; exit 1 when an image is not pinned or its tag moved (CI)")
+      .option("--update", "re-pin images whose tag now names another digest")
+      .option(
+        "--platform <os/arch[/variant]>",
+        "check that multi-platform images offer this platform (one GET of the index each)",
+      )
+      .option("--jobs <n>", "images resolved at once (default 16)")
+      .option("--fail-fast", "stop at the first image that cannot be resolved")
+      .option("--json", "one JSON object: each container, its digest, status and policy change"),
+  ).action(
+    (
+      inputs: string[],
+      opts: RegistryOpts & {
+        write?: boolean;
+        diff?: boolean;
+        check?: boolean;
+        update?: boolean;
+        jobs?: string;
+        failFast?: boolean;
+      },
+    ) =>
+      run(async () => {
+        const { runPin } = await import("./commands/pin.ts");
+        return runPin(
+          inputs,
+          {
+            ...registryFlags(opts),
+            write: opts.write === true,
+            diff: opts.diff === true,
+            check: opts.check === true,
+            update: opts.update === true,
+            failFast: opts.failFast === true,
+            jobs: opts.jobs,
+          },
+          io,
+        );
+      })(),
+  );
+
+  withRegistryOptions(
+    program
       .command("manifest")
       .description("print an image's manifest or index from its registry (no store)")
       .argument("<ref>", "image reference")

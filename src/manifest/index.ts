@@ -10,7 +10,16 @@ export {
   plannedEdits,
 } from "./inspect.ts";
 export { loadManifests, MAX_DEPTH, type ManifestDocument, type ManifestFile } from "./load.ts";
+export {
+  findImageSites,
+  type ImageSite,
+  imageEdit,
+  type PinPolicyChange,
+  pinnedImage,
+  policyChange,
+  spliceText,
+} from "./pin.ts";
 export { offsetAt } from "./tree.ts";
 export type * from "./types.ts";
 export { CONTAINER_FIELDS, type ContainerField, POD_SPEC_PATHS } from "./walk.ts";
-export { applyToDocuments, toYaml } from "./write-back.ts";
+export { applyToDocuments, joinManifestTexts, toYaml } from "./write-back.ts";

@@ -76,6 +76,8 @@ export interface FoundContainer {
   readonly fieldPath: string;
   readonly node: MMap;
   readonly offset: number;
+  /** The PodSpec this container belongs to. */
+  readonly podSpec: FoundPodSpec;
 }
 
 /** A PodSpec found in a manifest (one per workload object). */
@@ -86,6 +88,8 @@ export interface FoundPodSpec {
   readonly specPath: string;
   /** Container lists present, with their lengths (absent lists are omitted). */
   readonly lists: Partial<Record<ContainerField, number>>;
+  /** `imagePullSecrets[].name` of the PodSpec, in order (entries without a string name left out). */
+  readonly imagePullSecrets: readonly string[];
 }
 
 export interface WalkResult {
@@ -324,6 +328,7 @@ function walkWorkload(ctx: Ctx, root: MMap, object: ObjectLocation, path: readon
     isPod,
     specPath,
     lists,
+    imagePullSecrets: spec === undefined ? [] : pullSecretNames(ctx, spec),
   };
   ctx.out.podSpecs.push(found);
   if (spec === undefined) return;
@@ -346,18 +351,29 @@ function walkWorkload(ctx: Ctx, root: MMap, object: ObjectLocation, path: readon
       continue;
     }
     lists[listField] = listNode.items.length;
-    walkContainers(ctx, listNode, object, isPod, listField, listPath);
+    walkContainers(ctx, listNode, found, listField, listPath);
   }
+}
+
+/** The names in a PodSpec's `imagePullSecrets` list (LocalObjectReference `name`). */
+function pullSecretNames(ctx: Ctx, spec: MMap): string[] {
+  const list = get(ctx.reader, spec, "imagePullSecrets");
+  if (!isSeq(list)) return [];
+  return list.items.flatMap((item) => {
+    const ref = deref(ctx.reader, item);
+    const name = isMap(ref) ? getString(ctx.reader, ref, "name") : undefined;
+    return name === undefined || name === "" ? [] : [name];
+  });
 }
 
 function walkContainers(
   ctx: Ctx,
   list: MSeq,
-  object: ObjectLocation,
-  isPod: boolean,
+  podSpec: FoundPodSpec,
   listField: ContainerField,
   listPath: string,
 ): void {
+  const { object, isPod } = podSpec;
   list.items.forEach((item, index) => {
     const fieldPath = `${listPath}[${index}]`;
     const node = deref(ctx.reader, item);
@@ -387,6 +403,7 @@ function walkContainers(
       fieldPath,
       node,
       offset,
+      podSpec,
     });
   });
 }

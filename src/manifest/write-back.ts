@@ -16,23 +16,15 @@ import { quoteStyle } from "./edit-plan.ts";
 import type { PolicyEdit } from "./inspect.ts";
 import { plannedEdits } from "./inspect.ts";
 import type { ManifestFile } from "./load.ts";
+import { spliceText } from "./pin.ts";
 import type { ManifestReport } from "./types.ts";
 
 /** One file's text with its edits spliced in (linear in the text size). */
 function renderFile(file: ManifestFile, edits: readonly PolicyEdit[]): string {
   const te: TextEdit[] = [];
   for (const e of edits) if (e.plan.text !== undefined) te.push(e.plan.text);
-  if (te.length === 0) return file.text;
-  te.sort((a, b) => a.at - b.at);
-  const parts: string[] = [];
-  let pos = 0;
-  for (const t of te) {
-    if (t.at < pos) continue; // edits never overlap (one per YAML map); be safe anyway
-    parts.push(file.text.slice(pos, t.at), t.insert);
-    pos = t.at + t.remove;
-  }
-  parts.push(file.text.slice(pos));
-  return parts.join("");
+  // Edits never overlap (one per YAML map); spliceText drops one that would anyway.
+  return spliceText(file.text, te);
 }
 
 /**
@@ -46,10 +38,17 @@ export function toYaml(files: readonly ManifestFile[], report: ManifestReport): 
     list.push(e);
     byFile.set(e.file, list);
   }
+  return joinManifestTexts(files.map((file) => renderFile(file, byFile.get(file) ?? [])));
+}
+
+/**
+ * Several files' texts as one stream, as kubectl reads them: joined by `---` (or `...` before a
+ * file that starts with directives), byte order marks dropped, a final newline.
+ */
+export function joinManifestTexts(texts: readonly string[]): string {
   let out = "";
-  files.forEach((file, i) => {
-    let text = renderFile(file, byFile.get(file) ?? []);
-    if (text.startsWith("\uFEFF")) text = text.slice(1);
+  texts.forEach((t, i) => {
+    const text = t.startsWith("\uFEFF") ? t.slice(1) : t;
     if (i > 0) {
       if (out !== "" && !out.endsWith("\n")) out += "\n";
       // A file that starts with directives needs the previous document closed with `...`.

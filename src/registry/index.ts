@@ -24,6 +24,14 @@ export {
   type RegistryClientOptions,
   type RequestOptions,
 } from "./client.ts";
+export {
+  type CandidateCredential,
+  type CredentialCandidates,
+  type CredentialLoopOptions,
+  hostOfName,
+  repositoryOfName,
+  withEachCredential,
+} from "./credential-loop.ts";
 export { createHttpAgent, type HttpAgent, type HttpAgentOptions } from "./http.ts";
 export {
   findRegistry,

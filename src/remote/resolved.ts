@@ -7,6 +7,7 @@ import type { Descriptor } from "../oci/index.ts";
 import { parseNormalizedNamed, type Reference, tagNameOnly } from "../ref/index.ts";
 import {
   ClientPool,
+  type CredentialCandidates,
   type CredentialStore,
   type PullSource,
   pullSources,
@@ -14,12 +15,19 @@ import {
   type RegistryClient,
   type RetryOptions,
   resolveFirst,
+  withEachCredential,
 } from "../registry/index.ts";
 
 export interface RemoteOptions {
   readonly insecureHosts?: readonly string[] | undefined;
   readonly registriesConf?: RegistriesConf | undefined;
+  /** Credentials for hosts other than the image's (mirrors), or for all when no `candidates`. */
   readonly credentials?: CredentialStore | undefined;
+  /**
+   * The keyring for the image's repository: each matching credential is tried in turn, as the
+   * kubelet does (registry/credential-loop.ts), instead of only the first.
+   */
+  readonly candidates?: CredentialCandidates | undefined;
   readonly retry?: Partial<RetryOptions> | undefined;
   readonly signal?: AbortSignal | undefined;
 }
@@ -39,15 +47,37 @@ export async function withResolved<T>(
   fn: (r: Resolved) => Promise<T>,
 ): Promise<T> {
   const ref = tagNameOnly(parseNormalizedNamed(refText));
-  const ro = opts.signal !== undefined ? { signal: opts.signal } : {};
-  const clients = new ClientPool(opts);
-  try {
-    const sources = pullSources(ref, opts.registriesConf);
-    const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
-    return await fn({ ref, client, source, target, ro });
-  } finally {
-    await clients.close();
-  }
+  return eachCredential(ref, opts, async (o) => {
+    const ro = o.signal !== undefined ? { signal: o.signal } : {};
+    const clients = new ClientPool(o);
+    try {
+      const sources = pullSources(ref, o.registriesConf);
+      const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
+      return await fn({ ref, client, source, target, ro });
+    } finally {
+      await clients.close();
+    }
+  });
+}
+
+/** `fn` once per candidate credential until one succeeds (once when there are no candidates). */
+function eachCredential<T>(
+  ref: Reference,
+  opts: RemoteOptions,
+  fn: (o: RemoteOptions) => Promise<T>,
+): Promise<T> {
+  const { candidates } = opts;
+  if (candidates === undefined) return fn(opts);
+  return withEachCredential(
+    {
+      host: ref.domain,
+      repository: `${ref.domain}/${ref.path}`,
+      candidates,
+      otherHosts: opts.credentials,
+      signal: opts.signal,
+    },
+    (credentials) => fn({ ...opts, credentials }),
+  );
 }
 
 /** Runs `fn` with a client for the registry that `ref` names (its own location, no mirror). */
@@ -56,13 +86,15 @@ export async function withRegistry<T>(
   opts: RemoteOptions,
   fn: (client: RegistryClient, source: PullSource) => Promise<T>,
 ): Promise<T> {
-  const clients = new ClientPool(opts);
-  try {
-    const sources = pullSources(ref, opts.registriesConf);
-    const primary = sources.find((s) => !s.mirror) ?? sources[sources.length - 1];
-    if (primary === undefined) throw new Error("pullSources returned no endpoint");
-    return await fn(clients.for(primary), primary);
-  } finally {
-    await clients.close();
-  }
+  return eachCredential(ref, opts, async (o) => {
+    const clients = new ClientPool(o);
+    try {
+      const sources = pullSources(ref, o.registriesConf);
+      const primary = sources.find((s) => !s.mirror) ?? sources[sources.length - 1];
+      if (primary === undefined) throw new Error("pullSources returned no endpoint");
+      return await fn(clients.for(primary), primary);
+    } finally {
+      await clients.close();
+    }
+  });
 }

@@ -2,6 +2,7 @@
 // (readable by skopeo and umoci), crash-safe and shared safely between processes, plus kimg's
 // image records. I/O: node:fs and node:crypto only; no HTTP.
 
+export { type AtomicWriteOptions, writeFileAtomic } from "./atomic-file.ts";
 export * from "./defaults.ts";
 export {
   FsBlobStore,

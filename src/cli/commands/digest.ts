@@ -14,7 +14,7 @@ export interface DigestFlags extends RegistryFlags {
 export async function runDigest(ref: string, f: DigestFlags, io: CliIO): Promise<number> {
   const opts = await registryOptionsOf(f); // flag errors before any request
   const { chain } = await credentialsOf(ref, f);
-  const r = await remoteDigest(ref, { ...opts, credentials: chain });
+  const r = await remoteDigest(ref, { ...opts, credentials: chain, candidates: chain });
   if (f.json) {
     io.stdout.write(
       `${toJson({

@@ -26,7 +26,7 @@ export interface RemoteFlags extends RegistryFlags {
 async function optionsOf(ref: string, f: RegistryFlags) {
   const opts = await registryOptionsOf(f); // flag errors before any request
   const { chain } = await credentialsOf(ref, f);
-  return { ...opts, credentials: chain };
+  return { ...opts, credentials: chain, candidates: chain };
 }
 
 const rows = (title: string, kv: [string, string][]): string => {
