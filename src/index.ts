@@ -10,6 +10,7 @@ export * from "./manager/index.ts";
 export * from "./manifest/index.ts";
 export * from "./pin/index.ts";
 export * from "./pull/index.ts";
+export * from "./push/index.ts";
 export * from "./registry/index.ts";
 export * from "./remote/index.ts";
 export * from "./store/index.ts";

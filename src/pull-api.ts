@@ -6,6 +6,7 @@
 export * from "./core.ts";
 export * from "./credentials/index.ts";
 export * from "./pull/index.ts";
+export * from "./push/index.ts";
 export * from "./registry/index.ts";
 export * from "./remote/index.ts";
 export * from "./store/index.ts";

@@ -29,8 +29,9 @@ const LAYERS: readonly (readonly string[])[] = [
   // Orchestration: registry → store pulls with the kubelet's pull-policy rules; remote reads
   // of a registry that need no store (kimg digest and the crane-like commands).
   ["pull", "remote"],
-  // Orchestration: the kubelet's image manager on one node; manifests pinned to digests.
-  ["manager", "pin"],
+  // Orchestration: the kubelet's image manager on one node; manifests pinned to digests;
+  // registry writes (push, copy, tag, delete) from a registry, a layout or the store.
+  ["manager", "pin", "push"],
   // Facades: the public API (index), and narrow entries without manifests (core, pull-api), so
   // `kimg parse` and `kimg pull` start without loading `yaml`.
   ["core"],
@@ -49,6 +50,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   unpack: ["node:*", "tar-stream", "fzstd"],
   export: ["node:*", "tar-stream"],
   manager: ["node:*"],
+  push: ["node:*"],
   server: ["node:*"],
   cli: ["node:*", "commander", "diff"],
 };

@@ -476,6 +476,90 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "for a multi-platform image: this platform's manifest (default: this host's)",
     );
 
+  type CopyOpts = RegistryOpts & {
+    store?: string;
+    allPlatforms?: boolean;
+    jobs?: string;
+    chunkSize?: string;
+    quiet?: boolean;
+  };
+  const copyCommand = (name: string, description: string, srcHelp: string) =>
+    withRegistryOptions(
+      program
+        .command(name)
+        .description(description)
+        .argument("<src>", srcHelp)
+        .argument("<dst>", "destination: a registry reference (host/repo:tag)")
+        .option("--all-platforms", "copy a multi-platform index whole, byte for byte (digest kept)")
+        .addOption(platformOption())
+        .option("--jobs <n>", "blobs copied at once (default 4)")
+        .option(
+          "--chunk-size <bytes>",
+          "upload blobs larger than this in resumable chunks (e.g. 16MiB)",
+        )
+        .option("-q, --quiet", "no line per blob")
+        .option(
+          "--json",
+          "one JSON object: destination, digest, blobs pushed, existing and mounted",
+        )
+        .addOption(storeOption()),
+    ).action((src: string, dst: string, opts: CopyOpts) =>
+      run(async () => {
+        const { runCopy } = await import("./commands/push.ts");
+        return runCopy(
+          src,
+          dst,
+          {
+            ...registryFlags(opts),
+            store: opts.store,
+            allPlatforms: opts.allPlatforms === true,
+            jobs: opts.jobs,
+            chunkSize: opts.chunkSize,
+            quiet: opts.quiet === true,
+          },
+          io,
+          name === "push" ? "store" : "registry",
+        );
+      })(),
+    );
+  copyCommand(
+    "push",
+    "push an image from the store or an OCI layout to a registry",
+    "an image in the store (NAME, store:NAME) or an OCI layout (oci:DIR[:TAG])",
+  );
+  copyCommand(
+    "copy",
+    "copy an image between registries (streamed), from the store or a layout, or into the store",
+    "a registry reference (REF, docker://REF), store:NAME or oci:DIR[:TAG]; dst store: pulls",
+  );
+
+  withRegistryOptions(
+    program
+      .command("tag")
+      .description("tag an image at its registry (the manifest PUT under a new tag; no blob moves)")
+      .argument("<ref>", "image reference")
+      .argument("<tag>", "the new tag, in the same repository")
+      .option("--json", "one JSON object: the new reference and its digest"),
+  ).action((ref: string, tag: string, opts: RegistryOpts) =>
+    run(async () => {
+      const { runTag } = await import("./commands/push.ts");
+      return runTag(ref, tag, registryFlags(opts), io);
+    })(),
+  );
+
+  withRegistryOptions(
+    program
+      .command("delete")
+      .description("delete a manifest at its registry (by digest; a tag is resolved first)")
+      .argument("<ref>", "image reference (every tag naming the same digest goes too)")
+      .option("--json", "one JSON object: the reference and the digest deleted"),
+  ).action((ref: string, opts: RegistryOpts) =>
+    run(async () => {
+      const { runDelete } = await import("./commands/push.ts");
+      return runDelete(ref, registryFlags(opts), io);
+    })(),
+  );
+
   withRegistryOptions(
     program
       .command("pin")

@@ -244,7 +244,8 @@ export class Authorizer {
     }
 
     const service = c.params.service ?? "";
-    const scopes = [...new Set([scope, ...(c.params.scope ?? "").split(" ")])].filter(
+    // A scope may hold several (`repository:a:pull,push repository:b:pull` for a mount).
+    const scopes = [...new Set([...scope.split(" "), ...(c.params.scope ?? "").split(" ")])].filter(
       (s) => s !== "",
     );
     if (cred !== undefined && "identityToken" in cred) {

@@ -50,6 +50,7 @@ import {
   createHttpAgent,
   type HttpAgent,
   type HttpAgentOptions,
+  type HttpMethod,
   type HttpResponse,
   header,
   headerValues,
@@ -119,6 +120,22 @@ export interface BlobResponse {
   /** Where `stream` starts: the requested offset (206), or 0 when the server ignored Range. */
   offset: number;
 }
+
+/** Internal: a request with a replayable body (a manifest, an empty PUT). */
+interface SendOptions extends RequestOptions {
+  readonly body?: Buffer | string | undefined;
+}
+
+/** Where an upload session is, and what the registry has of it. */
+export interface UploadSession {
+  /** The session's URL (Location), absolute. */
+  readonly url: URL;
+  /** Bytes the registry holds (from its Range header; 0 for a new session). */
+  readonly offset: number;
+}
+
+/** What happened to a blob on push. */
+export type BlobPushOutcome = "exists" | "mounted" | "uploaded";
 
 /** Pagination of tags/list and _catalog. */
 export interface ListOptions extends RequestOptions {
@@ -496,6 +513,271 @@ export class RegistryClient {
     return { index, via };
   }
 
+  // ---- Pushing (distribution-spec spec.md "Pushing blobs", "Pushing Manifests") --------------
+
+  /** `HEAD /v2/NAME/blobs/DIGEST` with push access: does the repository have the blob? */
+  async hasBlob(repo: string, digest: string, opts: RequestOptions = {}): Promise<boolean> {
+    await this.#ready(opts);
+    checkRepo(repo);
+    checkDigest(digest);
+    const url = new URL(`/v2/${repo}/blobs/${digest}`, this.baseUrl);
+    const { res, url: final } = await this.#send(pushScope(repo), "HEAD", url, {}, opts);
+    await res.discard();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw pushError(this.#statusError(res.status, "HEAD", final, undefined, "blob"));
+  }
+
+  /**
+   * Cross-repository mount (`POST /v2/NAME/blobs/uploads/?mount=DIGEST&from=OTHER`): 201 means
+   * the blob is now in `repo` without a byte sent; a 202 is a new upload session (the registry
+   * would not mount: another storage, no pull access to `from`), to upload into instead.
+   */
+  async mountBlob(
+    repo: string,
+    digest: string,
+    from: string,
+    opts: RequestOptions = {},
+  ): Promise<"mounted" | UploadSession> {
+    await this.#ready(opts);
+    checkRepo(repo);
+    checkRepo(from);
+    checkDigest(digest);
+    const url = new URL(`/v2/${repo}/blobs/uploads/`, this.baseUrl);
+    url.searchParams.set("mount", digest);
+    url.searchParams.set("from", from);
+    const scope = `${pushScope(repo)} ${pullScope(from)}`;
+    const { res, url: final } = await this.#send(scope, "POST", url, {}, { ...opts, body: "" });
+    if (res.status === 201) {
+      await res.discard();
+      return "mounted";
+    }
+    return this.#session(res, final, "POST");
+  }
+
+  /** `POST /v2/NAME/blobs/uploads/`: a new upload session. */
+  async startUpload(repo: string, opts: RequestOptions = {}): Promise<UploadSession> {
+    await this.#ready(opts);
+    checkRepo(repo);
+    const url = new URL(`/v2/${repo}/blobs/uploads/`, this.baseUrl);
+    const { res, url: final } = await this.#send(
+      pushScope(repo),
+      "POST",
+      url,
+      {},
+      {
+        ...opts,
+        body: "",
+      },
+    );
+    return this.#session(res, final, "POST");
+  }
+
+  /** `GET` of a session: how many bytes the registry has (its Range), to resume a cut upload. */
+  async uploadStatus(
+    repo: string,
+    session: UploadSession,
+    opts: RequestOptions = {},
+  ): Promise<UploadSession> {
+    const { res, url } = await this.#sendTo(repo, "GET", session.url, {}, undefined, opts);
+    if (res.status !== 204 && res.status !== 200) {
+      throw pushError(await this.#responseError(res, "GET", url, "blob"));
+    }
+    await res.discard();
+    return this.#sessionOf(res, url);
+  }
+
+  /**
+   * `PATCH` one chunk (`Content-Range: START-END`) into a session; the registry's answer says
+   * where the session is now. The body is a stream, sent once: a cut chunk is resumed from
+   * `uploadStatus`, never replayed blind.
+   */
+  async uploadChunk(
+    repo: string,
+    session: UploadSession,
+    chunk: Readable,
+    length: number,
+    opts: RequestOptions = {},
+  ): Promise<UploadSession> {
+    const start = session.offset;
+    const headers = {
+      "content-type": "application/octet-stream",
+      "content-length": String(length),
+      "content-range": `${start}-${start + length - 1}`,
+    };
+    const { res, url } = await this.#sendTo(repo, "PATCH", session.url, headers, chunk, opts);
+    if (res.status !== 202) throw pushError(await this.#responseError(res, "PATCH", url, "blob"));
+    await res.discard();
+    const next = this.#sessionOf(res, url);
+    if (next.offset !== start + length && start + length > 1) {
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `PATCH ${url.host}${url.pathname}: the registry holds ${next.offset} bytes after a chunk ending at ${start + length}`,
+      );
+    }
+    return next;
+  }
+
+  /**
+   * Completes a session with `PUT …?digest=`: with `body` (a monolithic upload, `length`
+   * bytes streamed) or without (after chunks). The registry checks the digest; 201 is done.
+   */
+  async finishUpload(
+    repo: string,
+    session: UploadSession,
+    digest: string,
+    body?: { stream: Readable; length: number },
+    opts: RequestOptions = {},
+  ): Promise<void> {
+    checkDigest(digest);
+    const url = new URL(session.url);
+    url.searchParams.set("digest", digest);
+    const headers: Record<string, string> = {
+      "content-type": "application/octet-stream",
+      "content-length": String(body?.length ?? 0),
+    };
+    const { res, url: final } = await this.#sendTo(repo, "PUT", url, headers, body?.stream, opts);
+    if (res.status !== 201) throw pushError(await this.#responseError(res, "PUT", final, "blob"));
+    await res.discard();
+  }
+
+  /**
+   * `PUT /v2/NAME/manifests/REFERENCE` with the manifest's own media type. The registry's
+   * Docker-Content-Digest must be the bytes' sha256 (what was stored is what was sent).
+   */
+  async putManifest(
+    repo: string,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+    opts: RequestOptions = {},
+  ): Promise<Digest> {
+    await this.#ready(opts);
+    const url = this.#manifestUrl(repo, reference);
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}` as Digest;
+    if (reference.includes(":") && reference !== digest) {
+      throw new KimgError(
+        "DIGEST_MISMATCH",
+        `manifest ${repo}@${reference}: the bytes have digest ${digest}`,
+      );
+    }
+    const { res, url: final } = await this.#send(
+      pushScope(repo),
+      "PUT",
+      url,
+      { "content-type": mediaType },
+      { ...opts, body: bytes },
+    );
+    if (res.status !== 201 && res.status !== 200) {
+      throw pushError(await this.#responseError(res, "PUT", final, "manifest"));
+    }
+    await res.discard();
+    const dcd = header(res.headers, "docker-content-digest");
+    if (dcd !== undefined && dcd !== "" && dcd !== digest) {
+      throw new KimgError(
+        "DIGEST_MISMATCH",
+        `PUT ${final.host}${final.pathname}: the registry stored digest ${dcd}, the manifest sent has ${digest}`,
+      );
+    }
+    return digest;
+  }
+
+  /**
+   * `DELETE /v2/NAME/manifests/DIGEST` (the API deletes by digest only; every tag of it goes).
+   * A registry that does not allow deletes answers 405 (Distribution without
+   * `storage.delete.enabled`), said as such.
+   */
+  async deleteManifest(repo: string, digest: string, opts: RequestOptions = {}): Promise<void> {
+    await this.#ready(opts);
+    checkDigest(digest);
+    const url = this.#manifestUrl(repo, digest);
+    const scope = `repository:${repo}:delete`;
+    const { res, url: final } = await this.#send(scope, "DELETE", url, {}, opts);
+    if (res.status === 202 || res.status === 200) {
+      await res.discard();
+      return;
+    }
+    if (res.status === 405) {
+      await res.discard();
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `DELETE ${final.host}${final.pathname}: 405 Method Not Allowed: the registry does not allow deleting manifests (Distribution: storage.delete.enabled)`,
+      );
+    }
+    throw await this.#responseError(res, "DELETE", final, "manifest");
+  }
+
+  /** A 202 with Location: the session's absolute URL (relative Locations resolve against the request). */
+  async #session(res: HttpResponse, url: URL, method: string): Promise<UploadSession> {
+    if (res.status !== 202) throw pushError(await this.#responseError(res, method, url, "blob"));
+    await res.discard();
+    return this.#sessionOf(res, url);
+  }
+
+  #sessionOf(res: HttpResponse, url: URL): UploadSession {
+    const loc = header(res.headers, "location");
+    if (loc === undefined || loc === "") {
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `${url.host}${url.pathname}: upload answer has no Location`,
+      );
+    }
+    const next = new URL(loc, url);
+    if (next.protocol !== "https:" && next.protocol !== "http:") {
+      throw new KimgError(
+        "REGISTRY_ERROR",
+        `${url.host}${url.pathname}: upload Location is not HTTP`,
+      );
+    }
+    // Range: 0-N: the registry holds bytes 0..N. Distribution sends 0-0 for a new session
+    // too, so 0-0 is read as empty (a one-byte resume then resends that byte).
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res.headers, "range") ?? "");
+    const end = range === null ? 0 : Number(range[1]);
+    return { url: next, offset: end === 0 ? 0 : end + 1 };
+  }
+
+  /**
+   * A request to an upload URL with a body that may be a stream (sent once, no retry, no
+   * redirect). Authorization goes only to the registry's own origin; an upload session on
+   * another host (a storage redirect) gets none.
+   */
+  async #sendTo(
+    repo: string,
+    method: HttpMethod,
+    url: URL,
+    headers: Record<string, string>,
+    body: Readable | undefined,
+    opts: RequestOptions,
+  ): Promise<Sent> {
+    await this.#ready(opts);
+    if (body === undefined) {
+      return this.#send(pushScope(repo), method, url, headers, { ...opts, body: "" });
+    }
+    const h: Record<string, string> = { ...headers, "user-agent": this.#ua };
+    if (url.origin === this.baseUrl.origin) {
+      const a = await this.#auth.authorize(pushScope(repo), opts.signal);
+      if (a !== undefined) h.authorization = a.header;
+    }
+    try {
+      const res = await httpRequest(this.#agent, {
+        method,
+        url,
+        headers: h,
+        body,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      });
+      return { res, url };
+    } catch (e) {
+      if (e instanceof KimgError) throw e;
+      if (opts.signal?.aborted === true) throw abortedError(opts.signal, e);
+      throw new KimgError(
+        "REGISTRY_UNAVAILABLE",
+        `${method} ${url.host}${url.pathname}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
+
   /** Every page of a list endpoint: the JSON array at `key`, pages joined by rel="next". */
   async #list(
     scope: string,
@@ -611,10 +893,10 @@ export class RegistryClient {
   /** A request needing `scope` (`repository:NAME:pull`…): auth (401 → token → retry), retries, redirects. */
   async #send(
     scope: string,
-    method: "GET" | "HEAD",
+    method: HttpMethod,
     url: URL,
     headers: Record<string, string>,
-    opts: RequestOptions,
+    opts: SendOptions,
   ): Promise<Sent> {
     // What to send to each origin: the registry's authorization, and anonymous tokens for
     // redirect targets that asked for one.
@@ -663,17 +945,17 @@ export class RegistryClient {
           { cause: e },
         );
       }
-      throw e;
+      throw scope.includes(",push") ? pushError(e) : e;
     }
   }
 
   /** Retries connection errors, 5xx and 429 (Retry-After); the last response is returned. */
   async #withRetry(
-    method: "GET" | "HEAD",
+    method: HttpMethod,
     url: URL,
     headers: Record<string, string>,
     auths: ReadonlyMap<string, { header: string }> | undefined,
-    opts: RequestOptions,
+    opts: SendOptions,
   ): Promise<Sent> {
     const r = this.#retry;
     for (let attempt = 1; ; attempt++) {
@@ -727,14 +1009,15 @@ export class RegistryClient {
 
   /** One request with redirects followed here; each origin gets only its own Authorization. */
   async #follow(
-    method: "GET" | "HEAD",
+    method: HttpMethod,
     start: URL,
     headers: Record<string, string>,
     auths: ReadonlyMap<string, { header: string }> | undefined,
-    opts: RequestOptions,
+    opts: SendOptions,
   ): Promise<Sent> {
     let url = start;
     let m = method;
+    let body = opts.body;
     for (let hop = 0; ; hop++) {
       const h: Record<string, string> = { ...headers, "user-agent": this.#ua };
       const authorization = auths?.get(url.origin)?.header;
@@ -743,6 +1026,7 @@ export class RegistryClient {
         method: m,
         url,
         headers: h,
+        ...(body === undefined ? {} : { body }),
         ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       });
       const loc = header(res.headers, "location");
@@ -769,7 +1053,10 @@ export class RegistryClient {
           `${method} ${url.host}${url.pathname}: refusing redirect from HTTPS to plain HTTP (${next.host})`,
         );
       }
-      if (res.status === 303 && m !== "HEAD") m = "GET";
+      if (res.status === 303 && m !== "HEAD") {
+        m = "GET";
+        body = undefined;
+      }
       url = next;
     }
   }
@@ -939,6 +1226,27 @@ function referrersIndex(body: Buffer, req: string): ReferrersIndex {
     };
   });
   return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
+}
+
+function checkDigest(digest: string): void {
+  if (!isDigest(digest)) {
+    throw new KimgError("DIGEST_INVALID_FORMAT", `invalid digest format: ${digest}`);
+  }
+}
+
+/** `repository:NAME:pull,push` (containerd scope.go; docker push asks for both). */
+function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+/** A refusal on a push reads "push access denied", as docker says it. */
+function pushError(e: KimgError): KimgError {
+  if (!e.message.startsWith(DENIED_PREFIX)) return e;
+  return new KimgError(
+    e.code,
+    `push access denied, repository does not exist or may require authorization: ${e.message.slice(DENIED_PREFIX.length)}`,
+    { cause: e },
+  );
 }
 
 function tooLarge(n: number): KimgError {

@@ -79,11 +79,14 @@ export interface HttpResponse {
   cancel(): void;
 }
 
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
 export interface HttpRequest {
-  method: "GET" | "HEAD" | "POST";
+  method: HttpMethod;
   url: URL;
   headers: Record<string, string>;
-  body?: string;
+  /** A string or buffer (replayable), or a stream (sent once). */
+  body?: string | Buffer | Readable;
   signal?: AbortSignal;
 }
 

@@ -12,6 +12,7 @@ export {
   pullScope,
 } from "./auth.ts";
 export {
+  type BlobPushOutcome,
   type BlobResponse,
   isLoopbackHost,
   type ListOptions,
@@ -23,6 +24,7 @@ export {
   RegistryClient,
   type RegistryClientOptions,
   type RequestOptions,
+  type UploadSession,
 } from "./client.ts";
 export {
   type CandidateCredential,
