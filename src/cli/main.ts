@@ -560,6 +560,49 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     })(),
   );
 
+  type LoginOpts = {
+    username?: string;
+    password?: string;
+    passwordStdin?: boolean;
+    authfile?: string;
+    insecureRegistry: string[];
+  };
+  const loginFlags = (o: LoginOpts) => ({
+    username: o.username,
+    password: o.password,
+    passwordStdin: o.passwordStdin === true,
+    authfile: o.authfile,
+    insecureHosts: o.insecureRegistry,
+    env: process.env,
+    homedir: homedir(),
+  });
+  program
+    .command("login")
+    .description("log in to a registry: check the credentials, then save them (docker config.json)")
+    .argument("<host>", "registry host[:port]")
+    .option("-u, --username <user>", "user name (prompted for on a terminal)")
+    .option("--password-stdin", "read the password from standard input")
+    .option("-p, --password <password>", "the password (insecure: visible to other users; warns)")
+    .option("--authfile <file>", "write containers' auth.json here instead of Docker's config.json")
+    .addOption(insecureRegistryOption())
+    .action((host: string, opts: LoginOpts) =>
+      run(async () => {
+        const { runLogin } = await import("./commands/login.ts");
+        return runLogin(host, loginFlags(opts), io);
+      })(),
+    );
+  program
+    .command("logout")
+    .description("forget the saved login for a registry")
+    .argument("<host>", "registry host[:port]")
+    .option("--authfile <file>", "containers' auth.json instead of Docker's config.json")
+    .action((host: string, opts: LoginOpts) =>
+      run(async () => {
+        const { runLogout } = await import("./commands/login.ts");
+        return runLogout(host, loginFlags({ ...opts, insecureRegistry: [] }), io);
+      })(),
+    );
+
   withRegistryOptions(
     program
       .command("pin")

@@ -38,12 +38,14 @@ async function run(
   input: string,
   opts: HelperOptions,
   timeoutMs: number,
+  action: "get" | "store" | "erase" = "get",
 ): Promise<{ code: number | null; stdout: string }> {
+  const doing = { get: "getting", store: "storing", erase: "erasing" }[action];
   const fail = (msg: string) =>
-    new KimgError("CREDENTIAL_HELPER_FAILED", `error getting credentials - ${msg}`);
+    new KimgError("CREDENTIAL_HELPER_FAILED", `error ${doing} credentials - ${msg}`);
   const r = await runBounded({
     program,
-    args: ["get"],
+    args: [action],
     input,
     env: opts.env ?? process.env,
     timeoutMs,
@@ -54,11 +56,11 @@ async function run(
     case "exit":
       return { code: r.code, stdout: r.stdout };
     case "timeout":
-      throw fail(`err: ${program} get: timed out after ${timeoutMs} ms`);
+      throw fail(`err: ${program} ${action}: timed out after ${timeoutMs} ms`);
     case "overflow":
-      throw fail(`err: ${program} get: output over ${OUTPUT_MAX} bytes`);
+      throw fail(`err: ${program} ${action}: output over ${OUTPUT_MAX} bytes`);
     case "aborted":
-      throw new KimgError("ABORTED", `${program} get: aborted`);
+      throw new KimgError("ABORTED", `${program} ${action}: aborted`);
     case "spawn-error": {
       const e = r.error;
       const msg =
@@ -130,4 +132,41 @@ export async function helperGet(
     return new AuthCredential({ identityToken: secret, serverAddress: serverURL, source });
   }
   return new AuthCredential({ username, password: secret, serverAddress: serverURL, source });
+}
+
+/**
+ * client.go `Store` / `Erase`: hands a credential to `docker-credential-NAME store` (JSON on
+ * stdin: ServerURL, Username, Secret), or asks `erase` to forget `serverURL`. The helper's
+ * output is never shown (it may echo a secret); its exit status is.
+ */
+export async function helperWrite(
+  name: string,
+  action: "store" | "erase",
+  serverURL: string,
+  cred: { username: string; secret: string } | undefined,
+  opts: HelperOptions = {},
+): Promise<void> {
+  const program = HELPER_PREFIX + name;
+  const input =
+    action === "store"
+      ? JSON.stringify({
+          ServerURL: serverURL,
+          Username: cred?.username ?? "",
+          Secret: cred?.secret ?? "",
+        })
+      : serverURL;
+  const { code, stdout } = await run(
+    program,
+    input,
+    opts,
+    opts.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS,
+    action,
+  );
+  if (code !== 0) {
+    if (action === "erase" && stdout.trim() === ERR_CREDENTIALS_NOT_FOUND) return;
+    throw new KimgError(
+      "CREDENTIAL_HELPER_FAILED",
+      `error ${action === "store" ? "storing" : "erasing"} credentials - err: exit status ${code ?? "signal"}, out: not shown (${program} may print secrets)`,
+    );
+  }
 }

@@ -20,6 +20,7 @@ export * from "./default-sources.ts";
 export * from "./docker-config.ts";
 export * from "./helper.ts";
 export * from "./keyring.ts";
+export * from "./login.ts";
 export * from "./node-config.ts";
 export {
   CREDENTIAL_PROVIDER_API_VERSIONS,

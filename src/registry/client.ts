@@ -288,6 +288,24 @@ export class RegistryClient {
   }
 
   /**
+   * Checks this client's credentials, as `docker login` does before it saves them: `GET /v2/`,
+   * and on a 401 the challenge's flow with the credential (Basic, or a token fetched with it),
+   * which must end in 200. A registry that answers 200 anonymously accepts any login.
+   * @throws REGISTRY_UNAUTHORIZED ("authentication failed: the registry refused the
+   *   credentials from …") when they are wrong.
+   */
+  async login(opts: RequestOptions = {}): Promise<{ anonymous: boolean }> {
+    await this.#ready(opts);
+    const url = new URL("/v2/", this.baseUrl);
+    const { res, url: final } = await this.#send("", "GET", url, {}, opts);
+    await res.discard();
+    if (res.status !== 200) {
+      throw this.#statusError(res.status, "GET", final, undefined, "ping");
+    }
+    return { anonymous: this.#auth.sentCredential === undefined };
+  }
+
+  /**
    * Resolves a reference of this registry to the descriptor of its manifest or index: HEAD with
    * the Accept list; GET and hash when the HEAD has no usable Docker-Content-Digest.
    */
