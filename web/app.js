@@ -179,7 +179,7 @@ function errorBox(e, prefix) {
 // ---------------------------------------------------------------------------------------------
 // tabs (WAI-ARIA tabs: arrow keys, Home and End move between them; the URL hash names the view)
 
-const TABS = ["image", "manifests", "images", "pull"];
+const TABS = ["image", "manifests", "images", "pull", "pin"];
 const onShow = {};
 
 function selectTab(name, { focus = false, push = true } = {}) {
@@ -772,6 +772,108 @@ function initManifests() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pin (POST /api/pin): each container's image resolved to its digest, the policy change shown
+
+let pinnedYaml = null;
+
+const PIN_STATUS = {
+  pinned: "pinned",
+  "up-to-date": "already pinned",
+  updated: "re-pinned (tag moved)",
+  moved: "tag moved: not re-pinned",
+  "digest-only": "digest only",
+  failed: "failed",
+};
+
+function renderPin(r) {
+  const s = r.summary;
+  const rows = r.sites.map((x) => {
+    const policy =
+      x.policy.before === x.policy.after
+        ? `${x.policy.after ?? "?"}`
+        : `${x.policy.before ?? "?"} → ${x.policy.after ?? "?"}`;
+    return h(
+      "tr",
+      { class: x.status === "failed" ? "bad" : x.policy.changed ? "warn" : "" },
+      h("td", {}, `${x.source}:${x.line}`),
+      h("td", {}, `${x.kind} ${x.name ?? ""} / ${x.container ?? "?"}`),
+      h("td", { class: "mono" }, x.image),
+      h("td", { class: "mono" }, x.digest ?? (x.error ? x.error.message : "")),
+      h("td", {}, PIN_STATUS[x.status] ?? x.status),
+      h("td", { title: x.policy.reason ?? "" }, policy),
+    );
+  });
+  return [
+    h(
+      "p",
+      { class: "status", id: "pin-summary" },
+      `${s.containers} containers, ${r.resolutions} images resolved: ${s.pinned} pinned, ${s.upToDate} already pinned, ${s.updated} re-pinned, ${s.moved} moved, ${s.failed} failed`,
+    ),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "data", id: "pin-table" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["where", "container", "image", "digest", "status", "pull policy"].map((t) =>
+              h("th", { scope: "col" }, t),
+            ),
+          ),
+        ),
+        h("tbody", {}, rows),
+      ),
+    ),
+  ];
+}
+
+async function runPin() {
+  const box = $("#pin-result");
+  pinnedYaml = null;
+  $("#pin-download").disabled = true;
+  fill(box, h("div", { class: "card" }, h("p", { class: "status" }, "Resolving…")));
+  try {
+    const update = $("#pin-update").checked;
+    const r = await api(`/api/pin${update ? "?update=1" : ""}`, {
+      method: "POST",
+      body: { text: $("#pin-text").value },
+      token: true,
+    });
+    fill(box, h("div", { class: "card" }, renderPin(r)));
+    pinnedYaml = r.pinnedYaml;
+    $("#pin-download").disabled = false;
+  } catch (e) {
+    fill(box, h("div", { class: "card" }, errorBox(e, "Cannot pin")));
+  }
+}
+
+function initPin() {
+  $("#pin-text").value = EXAMPLE_MANIFEST;
+  $("#pin-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    runPin();
+  });
+  $("#pin-download").addEventListener("click", () => {
+    if (pinnedYaml === null) return;
+    const isJson = /^\s*[[{]/.test(pinnedYaml);
+    const blob = new Blob([pinnedYaml], { type: isJson ? "application/json" : "text/yaml" });
+    const a = h("a", {
+      href: URL.createObjectURL(blob),
+      download: isJson ? "pinned.json" : "pinned.yaml",
+    });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Images on this node
 
 function splitName(name) {
@@ -1251,6 +1353,7 @@ function initPull() {
 initTabs();
 initImageView();
 initManifests();
+initPin();
 initImages();
 initPull();
 selectTab(location.hash.slice(1) || "image", { push: false });

@@ -28,6 +28,7 @@ import {
   type ParseMode,
   type PolicyPullResult,
   type PullPolicy,
+  pinManifests,
   pullTryingCredentials,
   toYaml,
 } from "../index.ts";
@@ -126,6 +127,48 @@ export function manifestsHandler(body: Record<string, unknown>, params: URLSearc
     alwaysPullImages: flag === "1" || flag === "true",
   });
   return { ...report, defaultedYaml: toYaml([file], report) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /api/pin[?update=1]
+
+/**
+ * `kimg pin --json` for one pasted text, plus the pinned text as pinnedYaml. It asks registries
+ * with this node's credentials (docker config, auth.json), so it needs the page's token like
+ * the routes that change something: another site cannot make the node resolve images.
+ */
+export async function pinHandler(
+  ctx: ApiContext,
+  body: Record<string, unknown>,
+  params: URLSearchParams,
+): Promise<unknown> {
+  const text = body.text;
+  if (typeof text !== "string") throw new HttpError(400, "INPUT_INVALID", "text must be a string");
+  if (Buffer.byteLength(text, "utf8") > MAX_MANIFEST_TEXT) {
+    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `manifest text over ${MAX_MANIFEST_TEXT} bytes`);
+  }
+  const source = typeof body.source === "string" && body.source !== "" ? body.source : "manifest";
+  const file = loadManifests(text, source);
+  const registriesConf = await loadRegistriesConf({
+    path: ctx.registriesConf,
+    env: ctx.env,
+    home: ctx.homedir,
+  });
+  const { chain } = defaultCredentialSources({ env: ctx.env, home: ctx.homedir });
+  const flag = params.get("update");
+  const r = await pinManifests([file], {
+    keyring: chain,
+    insecureHosts: ctx.insecureHosts,
+    registriesConf,
+    update: flag === "1" || flag === "true",
+    signal: ctx.signal,
+  });
+  return {
+    sites: r.sites,
+    summary: r.summary,
+    resolutions: r.resolutions,
+    pinnedYaml: r.files[0]?.text ?? text,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
   MAX_MANIFEST_TEXT,
   manifestsHandler,
   parseHandler,
+  pinHandler,
   pullRequestOf,
   removeHandler,
   runPullJob,
@@ -217,6 +218,13 @@ export async function startUiServer(opts: UiServerOptions = {}): Promise<UiServe
           res,
           200,
           manifestsHandler(await readJsonObject(req, MAX_BODY), url.searchParams),
+        );
+      case "/api/pin":
+        allow("POST");
+        return sendJson(
+          res,
+          200,
+          await pinHandler(ctx, await readJsonObject(req, MAX_BODY), url.searchParams),
         );
       case "/api/images":
         allow("GET", "DELETE");

@@ -242,6 +242,21 @@ describe("kimg ui API", { timeout: 180_000 }, () => {
       assert.equal(short.status, 403);
       const del = await call("/api/images?ref=x", { method: "DELETE" });
       assert.equal(del.status, 403);
+      // /api/pin asks registries with the node's credentials: the token too.
+      const pinBody = {
+        method: "POST",
+        body: {
+          text: `kind: Pod\nspec: {containers: [{name: a, image: "${reg.host}/ui/a:v1"}]}\n`,
+        },
+      };
+      assert.equal((await call("/api/pin", pinBody)).status, 403);
+      const pinned = await call("/api/pin", withToken(pinBody));
+      assert.equal(pinned.status, 200, JSON.stringify(pinned.json));
+      assert.match(pinned.json.pinnedYaml, new RegExp(`${reg.host}/ui/a:v1@sha256:[0-9a-f]{64}`));
+      assert.equal(
+        (await call("/api/pin", withToken({ method: "POST", body: { text: 3 } }))).status,
+        400,
+      );
       const right = await call("/api/pull", withToken(pull));
       assert.equal(right.status, 202);
       const s = await sse(`/api/pull/${right.json.id}/events`);

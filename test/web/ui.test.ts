@@ -495,7 +495,7 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
     });
     assert.deepEqual(outline, [true, "solid", "3px"]);
     await page.keyboard.press("End");
-    assert.equal(await page.locator("#tab-pull").getAttribute("aria-selected"), "true");
+    assert.equal(await page.locator("#tab-pin").getAttribute("aria-selected"), "true");
     await page.keyboard.press("Home");
     assert.equal(await page.locator("#tab-image").getAttribute("aria-selected"), "true");
     // Every form control has a label.
@@ -769,10 +769,60 @@ describe("kimg ui in chromium", { timeout: 240_000 }, () => {
     await shot(page, "09-images-removed");
   });
 
+  it("pins pasted manifests in the Pin panel: digests, policy change, and the pinned YAML downloaded", async () => {
+    await page.locator("#tab-pin").click();
+    const repo = imageRef.replace(/:v1\.0\.1$/, "");
+    const yaml = [
+      "# the web tier",
+      "apiVersion: v1",
+      "kind: Pod",
+      "metadata: {name: web}",
+      "spec:",
+      "  containers:",
+      "  - name: web",
+      `    image: "${imageRef}"   # quoted, with a comment`,
+      "  - name: missing",
+      `    image: ${repo}:no-such-tag`,
+      "",
+    ].join("\n");
+    await page.locator("#pin-text").fill(yaml);
+    await page.getByRole("button", { name: "Resolve & pin" }).click();
+    await page.locator("#pin-table tbody tr").first().waitFor();
+    const rows = await page.$$eval("#pin-table tbody tr", (trs) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll("td")).map((td) => (td as HTMLElement).innerText),
+      ),
+    );
+    assert.equal(rows.length, 2);
+    const [web, missing] = rows as [string[], string[]];
+    assert.equal(web[0], "manifest:8");
+    assert.equal(web[3], img.manifestDigest);
+    assert.equal(web[4], "pinned");
+    assert.equal(web[5], "IfNotPresent");
+    assert.equal(missing[4], "failed");
+    assert.match(missing[3] ?? "", /manifest unknown/);
+    assert.match(
+      await page.locator("#pin-summary").innerText(),
+      /^2 containers, 2 images resolved: 1 pinned, 0 already pinned, 0 re-pinned, 0 moved, 1 failed$/,
+    );
+    await shot(page, "11-pin");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.locator("#pin-download").click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "pinned.yaml");
+    const text = readFileSync((await download.path()) ?? "", "utf8");
+    assert.equal(
+      text,
+      yaml.replace(`"${imageRef}"`, `"${imageRef}@${img.manifestDigest}"`),
+      "only the resolved image value changed",
+    );
+  });
+
   it("fits a phone's width: no view scrolls sideways", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     try {
-      for (const view of ["image", "manifests", "images", "pull"]) {
+      for (const view of ["image", "manifests", "images", "pull", "pin"]) {
         await page.locator(`#tab-${view}`).click();
         await settled(page);
         const [scroll, client] = await page.evaluate(() => [
