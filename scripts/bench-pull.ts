@@ -20,16 +20,16 @@
 // docs/performance.md.
 
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { makeTempDir, removeTempDir } from "../test/helpers/cleanup.ts";
 import { requireBinary, run } from "../test/helpers/exec.ts";
-import { type BuiltImage, buildImage, type LayerSpec } from "../test/helpers/images.ts";
 import { peerBin } from "../test/helpers/peers.ts";
 import { type AccessLogLine, type Registry, startRegistry } from "../test/helpers/registry.ts";
 import { pushLayout } from "../test/helpers/skopeo.ts";
+import { type BenchImages, buildCached } from "./bench-images.ts";
 import { measure, median, RSS_METHOD, rss, secs } from "./bench-measure.ts";
 
 const MIB = 1024 * 1024;
@@ -39,70 +39,11 @@ const ROOT = resolve(import.meta.dirname, "..");
 const BIN = process.env.BENCH_KIMG_BIN ?? join(ROOT, "dist", "cli", "kimg.cjs");
 /** Extra node flags for kimg (e.g. `--liftoff-only`), for trying settings. */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter((s) => s !== "");
-const CACHE = process.env.KIMG_BENCH_CACHE ?? join(tmpdir(), "kimg-bench-pull-cache");
 /** Extra `kimg pull` arguments (e.g. `--jobs 8`), for trying settings. */
 const KIMG_EXTRA = (process.env.BENCH_KIMG_ARGS ?? "").split(/\s+/).filter((s) => s !== "");
 /** Only these scenarios (e.g. "a,c,d" or "b"). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c,d").split(","));
 /** /usr/bin/time measures peak RSS; BENCH_RSS=proc polls /proc instead (the fallback). */
-
-// ---------------------------------------------------------------------------------------------
-// Images (cached layouts)
-
-interface BenchImages {
-  /** Layout with refs v1 (8 × 64 MiB) and v2 (the same, last layer changed). */
-  big: { dir: string; v1: BuiltImage; v2: BuiltImage };
-  /** Layout with ref v1 (40 × 1 MiB). */
-  small: { dir: string; v1: BuiltImage };
-}
-
-const SPEC_VERSION = 1;
-
-function bigLayers(version: 1 | 2): LayerSpec[] {
-  // Same seed, same path ⇒ same bytes: v2 differs only in the last layer's file name, so only
-  // that layer's content (and the config) change.
-  return Array.from({ length: 8 }, (_, i) => ({
-    randomBytes: 64 * MIB,
-    path: i === 7 && version === 2 ? "random-v2.bin" : "random.bin",
-  }));
-}
-
-async function buildCached(): Promise<BenchImages> {
-  const marker = join(CACHE, `built-v${SPEC_VERSION}.json`);
-  if (existsSync(marker)) {
-    const saved = JSON.parse(readFileSync(marker, "utf8")) as BenchImages;
-    const complete = [saved.big.v1, saved.big.v2, saved.small.v1].every((img) =>
-      img.layers.every((l) => existsSync(join(img.layoutDir, "blobs", ...l.digest.split(":")))),
-    );
-    if (complete) return saved;
-  }
-  rmSync(CACHE, { recursive: true, force: true });
-  await mkdir(CACHE, { recursive: true });
-  const started = performance.now();
-  process.stderr.write(`building images into ${CACHE} (once; gzip of random data is slow)…\n`);
-  const bigDir = join(CACHE, "big");
-  const smallDir = join(CACHE, "small");
-  const strip = (img: BuiltImage): BuiltImage =>
-    ({ ...img, manifest: Buffer.alloc(0), config: Buffer.alloc(0) }) as BuiltImage;
-  const v1 = strip(
-    await buildImage({ dir: bigDir, ref: "v1", seed: "bench", layers: bigLayers(1) }),
-  );
-  const v2 = strip(
-    await buildImage({ dir: bigDir, ref: "v2", seed: "bench", layers: bigLayers(2) }),
-  );
-  const small = strip(
-    await buildImage({
-      dir: smallDir,
-      ref: "v1",
-      seed: "bench-small",
-      layers: Array.from({ length: 40 }, () => ({ randomBytes: MIB })),
-    }),
-  );
-  const images: BenchImages = { big: { dir: bigDir, v1, v2 }, small: { dir: smallDir, v1: small } };
-  writeFileSync(marker, JSON.stringify(images));
-  process.stderr.write(`built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  return images;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Measuring one child process

@@ -32,6 +32,7 @@ import {
 } from "../manifest/index.ts";
 import { isIndexMediaType } from "../oci/index.ts";
 import { parseNormalizedNamed, referenceString, tagNameOnly } from "../ref/index.ts";
+import { ClientPool } from "../registry/index.ts";
 import { type RemoteOptions, remoteDigest, remoteManifest } from "../remote/index.ts";
 import { secretsInFile } from "./secrets.ts";
 
@@ -143,15 +144,32 @@ export async function pinManifests(
   }
 
   const resolved = new Map<string, Resolution>();
+  // One client pool per credential set, so the images of a registry share its connections,
+  // scheme probe and tokens instead of paying them once per image.
+  const pools = new Map<string, { chain: CredentialChain; pool: ClientPool }>();
+  const poolFor = (secrets: readonly SecretObject[]) => {
+    const id = secrets.map(ids).join(",");
+    let p = pools.get(id);
+    if (p === undefined) {
+      const chain = chainOf(secrets, opts);
+      p = { chain, pool: new ClientPool({ ...opts, credentials: chain }) };
+      pools.set(id, p);
+    }
+    return p;
+  };
   const resolve = async (job: (typeof jobs)[number]): Promise<void> => {
     try {
-      resolved.set(job.key, { digest: await resolveOne(job.lookup, job.secrets, opts) });
+      resolved.set(job.key, { digest: await resolveOne(job.lookup, poolFor(job.secrets), opts) });
     } catch (error) {
       if (opts.failFast === true || (isKimgError(error) && error.code === "ABORTED")) throw error;
       resolved.set(job.key, { error });
     }
   };
-  await mapLimit(jobs, opts.jobs ?? PIN_JOBS, resolve);
+  try {
+    await mapLimit(jobs, opts.jobs ?? PIN_JOBS, resolve);
+  } finally {
+    await Promise.all([...pools.values()].map((p) => p.pool.close()));
+  }
 
   const out: PinnedSite[] = [];
   const editsByFile = new Map<ManifestFile, Map<number, ReturnType<typeof imageEdit>>>();
@@ -245,16 +263,34 @@ function ids(s: SecretObject): string {
   return `${o.namespace}/${o.name}`;
 }
 
+function chainOf(secrets: readonly SecretObject[], opts: PinOptions): CredentialChain {
+  const base = opts.keyring?.sources ?? [];
+  return new CredentialChain(secrets.length > 0 ? [pullSecretsSource(secrets), ...base] : base);
+}
+
+/**
+ * One HEAD on the shared clients with the first matching credential; when the registry
+ * refuses it and more credentials match, the kubelet's loop over each of them (fresh clients).
+ */
 async function resolveOne(
   lookup: string,
-  secrets: readonly SecretObject[],
+  shared: { chain: CredentialChain; pool: ClientPool },
   opts: PinOptions,
 ): Promise<string> {
-  const base = opts.keyring?.sources ?? [];
-  const sources = secrets.length > 0 ? [pullSecretsSource(secrets), ...base] : base;
-  const chain = new CredentialChain(sources);
-  const remote: RemoteOptions = { ...opts, credentials: chain, candidates: chain };
-  const d = await remoteDigest(lookup, remote);
+  const remote: RemoteOptions = { ...opts, credentials: shared.chain, clients: shared.pool };
+  let d: Awaited<ReturnType<typeof remoteDigest>>;
+  try {
+    d = await remoteDigest(lookup, remote);
+  } catch (e) {
+    const refused =
+      isKimgError(e) && (e.code === "REGISTRY_UNAUTHORIZED" || e.code === "REGISTRY_DENIED");
+    if (!refused || (await shared.chain.lookupAllForImage(lookup)).length < 2) throw e;
+    d = await remoteDigest(lookup, {
+      ...opts,
+      credentials: shared.chain,
+      candidates: shared.chain,
+    });
+  }
   if (opts.platform !== undefined && isIndexMediaType(d.resolved.mediaType)) {
     // The platform must be in the index (PLATFORM_NOT_FOUND lists what is there).
     await remoteManifest(`${lookup.replace(/:[^:/@]+$/, "")}@${d.resolved.digest}`, {

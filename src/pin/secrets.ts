@@ -80,6 +80,23 @@ export function secretsInFile(file: ManifestFile, opts: SecretsInFileOptions = {
     }
     out.push(o as SecretObject);
   };
-  for (const d of file.documents) add(d.document.toJS(), d.root, [], d.line);
+  for (const d of file.documents) {
+    // Only Secrets and Lists are read as JS (the `yaml` Document is parsed on first access; a
+    // stream of workloads must not pay for it).
+    if (!strict && !mayHoldSecret(d.root)) continue;
+    add(d.document.toJS(), d.root, [], d.line);
+  }
   return out;
+}
+
+/** The document's top-level `kind` is Secret or a List (or missing: not ours to guess). */
+function mayHoldSecret(root: Root): boolean {
+  if (root === null || typeof root !== "object" || root.kind !== "map") return false;
+  for (const p of root.items) {
+    if (p.key?.kind === "scalar" && p.key.value === "kind") {
+      const v = p.value?.kind === "scalar" ? p.value.value : undefined;
+      return typeof v !== "string" || v === "Secret" || v.endsWith("List");
+    }
+  }
+  return false;
 }

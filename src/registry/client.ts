@@ -177,6 +177,9 @@ function endpointHost(host: string): string {
 
 const ERROR_BODY_MAX = 64 * 1024;
 
+/** The scheme each insecure host answered the probe with, for this process. */
+const SCHEME_OF_HOST = new Map<string, "http" | "https">();
+
 interface Sent {
   res: HttpResponse;
   /** The URL that answered (after redirects). */
@@ -243,6 +246,13 @@ export class RegistryClient {
    */
   #ready(opts: RequestOptions): Promise<void> {
     if (!this.insecure) return Promise.resolve();
+    // A host's answer holds for the process: one probe per host, not per client (kimg pin
+    // resolves hundreds of images on one registry).
+    const known = SCHEME_OF_HOST.get(this.#base.host);
+    if (known !== undefined) {
+      this.#base = new URL(`${known}://${this.#base.host}`);
+      return Promise.resolve();
+    }
     this.#scheme ??= (async () => {
       try {
         const res = await httpRequest(this.#agent, {
@@ -259,6 +269,7 @@ export class RegistryClient {
         }
         this.#base = new URL(`http://${this.#base.host}`);
       }
+      SCHEME_OF_HOST.set(this.#base.host, this.#base.protocol === "http:" ? "http" : "https");
     })();
     return this.#scheme;
   }

@@ -18,10 +18,13 @@ export interface ClientPoolOptions {
   readonly retry?: Partial<RetryOptions> | undefined;
 }
 
-/** The registry clients of one operation over several sources: made on demand, closed together. */
+/**
+ * The registry clients of one operation over several sources: one per host, made on demand
+ * and reused (connections, scheme probe, tokens), closed together.
+ */
 export class ClientPool {
   readonly #opts: ClientPoolOptions;
-  readonly #made: RegistryClient[] = [];
+  readonly #made = new Map<string, RegistryClient>();
   constructor(opts: ClientPoolOptions) {
     this.#opts = opts;
   }
@@ -29,6 +32,9 @@ export class ClientPool {
   for(s: PullSource): RegistryClient {
     const { client, insecureHosts, credentials, retry } = this.#opts;
     if (client !== undefined && client.host === s.host) return client;
+    const key = `${s.host}|${s.insecure}`;
+    const have = this.#made.get(key);
+    if (have !== undefined) return have;
     const c = new RegistryClient({
       host: s.host,
       insecure: s.insecure,
@@ -36,13 +42,13 @@ export class ClientPool {
       credentials,
       retry,
     });
-    this.#made.push(c);
+    this.#made.set(key, c);
     return c;
   }
 
   /** Closes the clients this pool made (not the caller's). */
   async close(): Promise<void> {
-    await Promise.all(this.#made.map((c) => c.close()));
+    await Promise.all([...this.#made.values()].map((c) => c.close()));
   }
 }
 

@@ -30,6 +30,12 @@ export interface RemoteOptions {
   readonly candidates?: CredentialCandidates | undefined;
   readonly retry?: Partial<RetryOptions> | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Clients to reuse across calls (their connections and tokens), made with the caller's
+   * credentials and closed by the caller. Not used with `candidates`, whose every attempt
+   * needs clients of its own.
+   */
+  readonly clients?: ClientPool | undefined;
 }
 
 export interface Resolved {
@@ -49,13 +55,14 @@ export async function withResolved<T>(
   const ref = tagNameOnly(parseNormalizedNamed(refText));
   return eachCredential(ref, opts, async (o) => {
     const ro = o.signal !== undefined ? { signal: o.signal } : {};
-    const clients = new ClientPool(o);
+    const shared = o.candidates === undefined ? o.clients : undefined;
+    const clients = shared ?? new ClientPool(o);
     try {
       const sources = pullSources(ref, o.registriesConf);
       const { client, source, target } = await resolveFirst(sources, (s) => clients.for(s), ro);
       return await fn({ ref, client, source, target, ro });
     } finally {
-      await clients.close();
+      if (shared === undefined) await clients.close();
     }
   });
 }

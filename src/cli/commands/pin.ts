@@ -126,10 +126,13 @@ export async function runPin(inputs: string[], f: PinFlags, io: CliIO): Promise<
       `${toJson({ sites: result.sites, resolutions: result.resolutions, summary: result.summary, files: result.files.map((x) => ({ source: x.source, changed: x.changed })) }, 2)}\n`,
     );
   } else {
+    // One write: thousands of containers are thousands of lines.
+    const lines: string[] = [];
     for (const s of result.sites) {
       const line = reportLine(s, f.check);
-      if (line !== undefined) io.stderr.write(`${safe(line)}\n`);
+      if (line !== undefined) lines.push(`${safe(line)}\n`);
     }
+    if (lines.length > 0) io.stderr.write(lines.join(""));
   }
   if (f.check) {
     const stale = result.summary.pinned + result.summary.moved + result.summary.updated;
