@@ -733,6 +733,20 @@ async function checkManifests() {
   }
 }
 
+/** Offers `text` as a download: `NAME.json` when it is JSON, else `NAME.yaml`. */
+function downloadManifest(text, name) {
+  const isJson = /^\s*[[{]/.test(text);
+  const blob = new Blob([text], { type: isJson ? "application/json" : "text/yaml" });
+  const a = h("a", {
+    href: URL.createObjectURL(blob),
+    download: isJson ? `${name}.json` : `${name}.yaml`,
+  });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 function initManifests() {
   const ta = $("#manifest-text");
   ta.value = EXAMPLE_MANIFEST;
@@ -757,17 +771,7 @@ function initManifests() {
     checkManifests();
   });
   $("#manifest-download").addEventListener("click", () => {
-    if (defaultedYaml === null) return;
-    const isJson = /^\s*[[{]/.test(defaultedYaml);
-    const blob = new Blob([defaultedYaml], { type: isJson ? "application/json" : "text/yaml" });
-    const a = h("a", {
-      href: URL.createObjectURL(blob),
-      download: isJson ? "defaulted.json" : "defaulted.yaml",
-    });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    if (defaultedYaml !== null) downloadManifest(defaultedYaml, "defaulted");
   });
 }
 
@@ -859,17 +863,7 @@ function initPin() {
     runPin();
   });
   $("#pin-download").addEventListener("click", () => {
-    if (pinnedYaml === null) return;
-    const isJson = /^\s*[[{]/.test(pinnedYaml);
-    const blob = new Blob([pinnedYaml], { type: isJson ? "application/json" : "text/yaml" });
-    const a = h("a", {
-      href: URL.createObjectURL(blob),
-      download: isJson ? "pinned.json" : "pinned.yaml",
-    });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    if (pinnedYaml !== null) downloadManifest(pinnedYaml, "pinned");
   });
 }
 

@@ -18,14 +18,12 @@ import {
 } from "../ref/index.ts";
 import {
   ClientPool,
-  type CredentialStore,
   type PullSource,
   pullSources,
-  type RegistriesConf,
   type RegistryClient,
-  type RetryOptions,
   resolveFirst,
 } from "../registry/index.ts";
+import type { RemoteOptions } from "../remote/index.ts";
 import type { FsBlobStore } from "../store/index.ts";
 
 export interface ImageSource {
@@ -42,13 +40,8 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
-export interface RegistryEndpointOptions {
-  readonly insecureHosts?: readonly string[] | undefined;
-  readonly registriesConf?: RegistriesConf | undefined;
-  readonly credentials?: CredentialStore | undefined;
-  readonly retry?: Partial<RetryOptions> | undefined;
-  readonly signal?: AbortSignal | undefined;
-}
+/** Registry settings of a push or copy: the remote reads' own (insecure hosts, registries.conf, credentials, retries). */
+export type RegistryEndpointOptions = Omit<RemoteOptions, "candidates" | "clients">;
 
 /** An image at a registry (mirrors from registries.conf first, as a pull reads it). */
 export async function registrySource(

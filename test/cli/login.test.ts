@@ -130,6 +130,50 @@ describe("kimg login and logout", () => {
     );
   });
 
+  it("on a terminal, asks for the user name and the password, and does not echo the password", async () => {
+    // util-linux script(1) gives kimg a pseudo-terminal; the answers are typed once the
+    // prompts appear, as a person would (typed earlier, the terminal itself would echo them).
+    const { spawn } = await import("node:child_process");
+    const { KIMG_BIN } = await import("../helpers/kimg-cli.ts");
+    const home = `${work}/home-tty`;
+    const p = spawn(
+      "script",
+      ["-qec", `${process.execPath} ${KIMG_BIN} login ${reg.host}`, "/dev/null"],
+      {
+        env: {
+          ...process.env,
+          HOME: home,
+          DOCKER_CONFIG: "",
+          CONTAINERS_REGISTRIES_CONF: "/dev/null",
+        },
+      },
+    );
+    let out = "";
+    const answered = new Set<string>();
+    p.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.includes("Username: ") && !answered.has("u")) {
+        answered.add("u");
+        p.stdin.write(`${alice.user}\r`);
+      }
+      if (out.includes("Password: ") && !answered.has("p")) {
+        answered.add("p");
+        p.stdin.write(`${alice.pass}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((r) => p.on("close", r));
+    assert.equal(code, 0, out);
+    assert.match(out, /Username: alice/, "the user name is echoed");
+    assert.match(out, /Password: \r?\n/);
+    assert.doesNotMatch(out, new RegExp(alice.pass), "the password is not");
+    assert.match(out, /Login Succeeded/);
+    const cfg = JSON.parse(readFileSync(`${home}/.docker/config.json`, "utf8"));
+    assert.equal(
+      cfg.auths[reg.host].auth,
+      Buffer.from(`${alice.user}:${alice.pass}`).toString("base64"),
+    );
+  });
+
   it("stores through the configured credential helper, keeping no plaintext in the file", async () => {
     const home = `${work}/home3`;
     const bin = `${work}/bin`;

@@ -142,6 +142,23 @@ describe("kimg pin against the registry", () => {
     const j = JSON.parse(cli.stdout) as { resolutions: number; summary: { pinned: number } };
     assert.equal(j.resolutions, 3);
     assert.equal(j.summary.pinned, 300);
+    const { spawnSync } = await import("node:child_process");
+    const { KIMG_BIN } = await import("../helpers/kimg-cli.ts");
+    const piped = spawnSync(process.execPath, [KIMG_BIN, "pin", "-"], {
+      input: docs[0],
+      encoding: "utf8",
+      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: "/dev/null" },
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(
+      piped.stdout,
+      docs[0]?.replace(
+        `${reg.host}/shop/app:1.0`,
+        `${reg.host}/shop/app:1.0@${app.manifestDigest}`,
+      ),
+    );
+    assert.match(piped.stderr, /^<stdin>:7: Pod default\/p0 c: /m);
+    assert.equal((await runKimg(["pin", "-w", "-"])).code, 2, "-w cannot write standard input");
     const printed = await runKimg(["pin", `${work}/many.yaml`]);
     assert.equal(printed.code, 0, printed.stderr);
     assert.match(

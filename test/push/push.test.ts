@@ -343,6 +343,13 @@ describe("kimg push with htpasswd and token auth", () => {
       ]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal((await skopeoRaw(`${reg.host}/team/app:v1`, creds)).layers.length, 1);
+      // And read back with kimg itself (Basic, and a pull-scoped token).
+      const ls = await runKimg(["ls", "--creds", creds, `${reg.host}/team/app`]);
+      assert.equal(ls.code, 0, ls.stderr);
+      assert.equal(ls.stdout, "v1\n");
+      const m = await runKimg(["manifest", "--raw", "--creds", creds, `${reg.host}/team/app:v1`]);
+      assert.equal(m.code, 0, m.stderr);
+      assert.equal(m.stdout, img.manifest.toString("utf8"));
       const wrong = await runKimg([
         "push",
         "--creds",
