@@ -482,6 +482,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     jobs?: string;
     chunkSize?: string;
     quiet?: boolean;
+    progress?: string;
   };
   const copyCommand = (name: string, description: string, srcHelp: string) =>
     withRegistryOptions(
@@ -498,6 +499,12 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
           "upload blobs larger than this in resumable chunks (e.g. 16MiB)",
         )
         .option("-q, --quiet", "no line per blob")
+        .addOption(
+          new Option("--progress <mode>", "a line per blob, or one JSON event per line").choices([
+            "plain",
+            "json",
+          ]),
+        )
         .option(
           "--json",
           "one JSON object: destination, digest, blobs pushed, existing and mounted",
@@ -516,6 +523,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
             jobs: opts.jobs,
             chunkSize: opts.chunkSize,
             quiet: opts.quiet === true,
+            progress: opts.progress,
           },
           io,
           name === "push" ? "store" : "registry",
@@ -566,8 +574,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     passwordStdin?: boolean;
     authfile?: string;
     insecureRegistry: string[];
+    json?: boolean;
   };
   const loginFlags = (o: LoginOpts) => ({
+    json: o.json === true,
     username: o.username,
     password: o.password,
     passwordStdin: o.passwordStdin === true,
@@ -584,6 +594,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--password-stdin", "read the password from standard input")
     .option("-p, --password <password>", "the password (insecure: visible to other users; warns)")
     .option("--authfile <file>", "write containers' auth.json here instead of Docker's config.json")
+    .option("--json", "one JSON object: the host and where the credentials were saved")
     .addOption(insecureRegistryOption())
     .action((host: string, opts: LoginOpts) =>
       run(async () => {
@@ -596,6 +607,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description("forget the saved login for a registry")
     .argument("<host>", "registry host[:port]")
     .option("--authfile <file>", "containers' auth.json instead of Docker's config.json")
+    .option("--json", "one JSON object: the host and whether a login was removed")
     .action((host: string, opts: LoginOpts) =>
       run(async () => {
         const { runLogout } = await import("./commands/login.ts");

@@ -107,6 +107,15 @@ describe("kimg login and logout", () => {
       env: { HOME: home, REGISTRY_AUTH_FILE: authfile },
     });
     assert.equal(viaAuthFile.code, 0, viaAuthFile.stderr);
+    const asJson = await runKimg(
+      ["login", "--json", "-u", alice.user, "-p", alice.pass, "--authfile", authfile, reg.host],
+      { env: { HOME: home } },
+    );
+    assert.deepEqual(JSON.parse(asJson.stdout), { host: reg.host, saved: authfile });
+    const outJson = await runKimg(["logout", "--json", "--authfile", authfile, reg.host], {
+      env: { HOME: home },
+    });
+    assert.deepEqual(JSON.parse(outJson.stdout), { host: reg.host, removed: true });
     const noPw = await withStdin(["login", "-u", alice.user, reg.host], "", { HOME: home });
     assert.equal(noPw.code, 2, noPw.stderr);
     assert.match(noPw.stderr, /no password: use --password-stdin/);

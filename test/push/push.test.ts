@@ -120,6 +120,27 @@ describe("kimg push and copy against two registries", () => {
       mounted: 0,
       bytes: 0,
     });
+    const events = await runKimg([
+      "push",
+      "--progress",
+      "json",
+      `oci:${img.layoutDir}:v1`,
+      `${a.host}/demo/app:v1`,
+    ]);
+    assert.equal(events.code, 0, events.stderr);
+    const lines = events.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.event, l.outcome]),
+      [
+        ["blob", "exists"],
+        ["blob", "exists"],
+        ["blob", "exists"],
+      ],
+    );
     const uploads = (await a.settledAccessLog()).filter(
       (l) => l.method === "PUT" && l.path.includes("/blobs/"),
     );

@@ -15,9 +15,10 @@ import {
   saveLogin,
 } from "../../pull-api.ts";
 import { type CliIO, EXIT } from "../io.ts";
-import { safe } from "../render/safe.ts";
+import { safe, toJson } from "../render/safe.ts";
 
 export interface LoginFlags {
+  readonly json: boolean;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly passwordStdin: boolean;
@@ -128,6 +129,10 @@ export async function runLogin(hostText: string, f: LoginFlags, io: CliIO): Prom
     { username, password },
     { env: f.env as NodeJS.ProcessEnv },
   );
+  if (f.json) {
+    io.stdout.write(`${toJson({ host, saved: where })}\n`);
+    return EXIT.OK;
+  }
   io.stderr.write(`credentials saved in ${safe(where)}\n`);
   io.stdout.write("Login Succeeded\n");
   return EXIT.OK;
@@ -137,8 +142,11 @@ export async function runLogout(hostText: string, f: LoginFlags, io: CliIO): Pro
   const host = hostOf(hostText);
   const file = loginFile({ env: f.env, home: f.homedir, authfile: f.authfile });
   const had = await removeLogin(file, host, { env: f.env as NodeJS.ProcessEnv });
-  io.stdout.write(
-    had ? `Removing login credentials for ${safe(host)}\n` : `Not logged in to ${safe(host)}\n`,
-  );
+  if (f.json) io.stdout.write(`${toJson({ host, removed: had })}\n`);
+  else {
+    io.stdout.write(
+      had ? `Removing login credentials for ${safe(host)}\n` : `Not logged in to ${safe(host)}\n`,
+    );
+  }
   return EXIT.OK;
 }

@@ -36,6 +36,8 @@ export interface PushFlags extends RegistryFlags {
   readonly jobs?: string | undefined;
   readonly chunkSize?: string | undefined;
   readonly quiet: boolean;
+  /** `plain` (a line per blob, the default) or `json` (one JSON event per line, as `kimg pull --progress json`). */
+  readonly progress?: string | undefined;
 }
 
 /** `oci:DIR[:TAG]` → dir and tag (a last `:part` without `/` is the tag). */
@@ -101,6 +103,9 @@ export async function runCopy(
   defaultKind: "store" | "registry",
 ): Promise<number> {
   const opts = await registryOptionsOf(f);
+  if (f.progress !== undefined && f.progress !== "plain" && f.progress !== "json") {
+    throw new KimgError("INPUT_INVALID", `--progress must be plain or json, got ${f.progress}`);
+  }
   const jobs = positive(f.jobs, "--jobs");
   const chunkSize = positive(f.chunkSize, "--chunk-size");
   if (dstText.startsWith("oci:")) {
@@ -135,7 +140,12 @@ export async function runCopy(
       allPlatforms: f.allPlatforms,
       jobs,
       chunkSize,
-      onBlob: f.quiet || f.json ? undefined : (e) => io.stderr.write(`${safe(blobLine(e))}\n`),
+      onBlob:
+        f.progress === "json"
+          ? (e) => io.stderr.write(`${toJson({ event: "blob", ...e })}\n`)
+          : f.quiet || f.json
+            ? undefined
+            : (e) => io.stderr.write(`${safe(blobLine(e))}\n`),
     });
     if (f.json) io.stdout.write(`${toJson({ source: src.name, ...r })}\n`);
     else {
