@@ -67,7 +67,7 @@ async function benchCopy(): Promise<string[]> {
           const to = `${dst.host}/bench/big:v1`;
           const m =
             tool === "kimg"
-              ? await measure(process.execPath, [BIN, "copy", "-q", from, to], ENV)
+              ? await measure(BIN, ["copy", "-q", from, to], ENV)
               : await measure(
                   "skopeo",
                   [
@@ -136,8 +136,14 @@ async function benchPin(): Promise<string[]> {
     let requests = 0;
     for (let i = 0; i < RUNS; i++) {
       reg.resetAccessLog();
+      // As users run it: the bin executed, its shebang's node flags applying; with
+      // BENCH_NODE_ARGS, `node FLAGS bin` instead (profiling, other settings).
       const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter((x) => x !== "");
-      const r = await timedCpu(process.execPath, [...nodeArgs, BIN, "pin", "--jobs", "50", file]);
+      const pinArgs = ["pin", "--jobs", "50", file];
+      const r =
+        nodeArgs.length === 0
+          ? await timedCpu(BIN, pinArgs)
+          : await timedCpu(process.execPath, [...nodeArgs, BIN, ...pinArgs]);
       walls.push(r.wall);
       cpus.push(r.cpu);
       requests = (await reg.settledAccessLog()).filter((l) =>
