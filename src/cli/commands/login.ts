@@ -43,10 +43,11 @@ type Tty = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean
 /** One line from the terminal; with `hidden`, nothing is echoed (raw mode). */
 function prompt(io: CliIO, question: string, hidden: boolean): Promise<string> {
   const input = io.stdin as Tty;
+  // Echo goes off before the question shows: an answer typed as soon as it appears is not echoed.
+  if (hidden) input.setRawMode?.(true);
   io.stderr.write(question);
   return new Promise((resolve, reject) => {
     let line = "";
-    if (hidden) input.setRawMode?.(true);
     const done = (err?: Error) => {
       input.removeListener("data", onData);
       if (hidden) input.setRawMode?.(false);
