@@ -37,7 +37,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["core"],
   ["pull-api", "index"],
   // Front ends: `kimg ui`'s HTTP server, then the CLI (which starts it).
-  ["server"],
+  ["server", "serve"],
   ["cli"],
 ];
 
@@ -52,12 +52,13 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   manager: ["node:*"],
   push: ["node:*"],
   server: ["node:*"],
+  serve: ["node:*"],
   cli: ["node:*", "commander", "diff"],
 };
 
 /** Facades re-export whole folders; front ends may import nothing else of the library. */
 const FACADES = new Set(["core", "pull-api", "index"]);
-const FRONT_ENDS = new Set(["server", "cli"]);
+const FRONT_ENDS = new Set(["server", "serve", "cli"]);
 
 const RANK: ReadonlyMap<string, number> = new Map(
   LAYERS.flatMap((names, rank) => names.map((n) => [n, rank] as const)),

@@ -615,6 +615,47 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       })(),
     );
 
+  program
+    .command("serve")
+    .description(
+      "serve the store as a read-only OCI registry (pull API) for containerd, podman, skopeo",
+    )
+    .option(
+      "--listen <host:port>",
+      "where to listen (default 127.0.0.1:5000; another host must be named)",
+    )
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM)")
+    .option("--tls-key <file>", "the certificate's key (PEM)")
+    .option("--max-connections <n>", "open connections at most (default 1024)")
+    .option("--access-log", "one line per request on standard error (common log format)")
+    .addOption(storeOption())
+    .action(
+      (opts: {
+        listen?: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        maxConnections?: string;
+        accessLog?: boolean;
+        store?: string;
+      }) =>
+        run(async () => {
+          const { runServe } = await import("./commands/serve.ts");
+          return runServe(
+            {
+              store: opts.store,
+              listen: opts.listen,
+              tlsCert: opts.tlsCert,
+              tlsKey: opts.tlsKey,
+              maxConnections: opts.maxConnections,
+              accessLog: opts.accessLog === true,
+              env: process.env,
+              homedir: homedir(),
+            },
+            io,
+          );
+        })(),
+    );
+
   withRegistryOptions(
     program
       .command("pin")
