@@ -138,7 +138,13 @@ export async function copyImage(
         { stream: hashed, length: desc.size },
         ro,
       );
-      await Promise.all([pipeline(body, hashed), sending]);
+      // The registry's answer says more than the source stream: when the PUT fails (401, a
+      // digest the registry rejects) the stream ends "prematurely" because of it.
+      const [piped, sent] = await Promise.allSettled([pipeline(body, hashed), sending]);
+      // A source whose bytes do not match is said as such (the hashing stage's own error).
+      if (piped.status === "rejected" && isKimgError(piped.reason)) throw piped.reason;
+      if (sent.status === "rejected") throw sent.reason;
+      if (piped.status === "rejected") throw piped.reason;
     } else {
       await chunked(desc, session, chunk, event);
     }
