@@ -496,7 +496,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         .option("--jobs <n>", "blobs copied at once (default 4)")
         .option(
           "--chunk-size <bytes>",
-          "upload blobs larger than this in resumable chunks (e.g. 16MiB)",
+          "upload blobs larger than this in resumable chunks (e.g. 16Mi)",
         )
         .option("-q, --quiet", "no line per blob")
         .addOption(

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { errnoText, KimgError } from "../errors.ts";
 import { type Descriptor, type Digest, isDigest, parseManifestOrIndex } from "../oci/index.ts";
 import {
@@ -198,8 +198,7 @@ function layoutDescriptor(e: Record<string, unknown>, where: string): Descriptor
 }
 
 /** Drops the first `n` bytes of a stream. */
-async function skip(stream: Readable, n: number): Promise<Readable> {
-  const { Transform } = await import("node:stream");
+function skip(stream: Readable, n: number): Readable {
   let left = n;
   return stream.pipe(
     new Transform({

@@ -320,6 +320,30 @@ describe("kimg push and copy against two registries", () => {
     assert.equal(del.code, 0, del.stderr);
     assert.equal(del.stdout.trim(), `deleted ${b.host}/del/app:v1@${img.manifestDigest}`);
     assert.equal((await runKimg(["digest", `${b.host}/del/app:v1`])).code, 3);
+    const chunked = await runKimg([
+      "push",
+      "-q",
+      "--chunk-size",
+      "64Ki",
+      `oci:${img.layoutDir}:v1`,
+      `${b.host}/chunks/app:v1`,
+    ]);
+    assert.equal(chunked.code, 0, chunked.stderr);
+    assert.equal(await craneDigest(`${b.host}/chunks/app:v1`), img.manifestDigest);
+    for (const [flag, value, text] of [
+      ["--chunk-size", "lots", /invalid size "lots"/],
+      ["--jobs", "0", /--jobs must be a positive integer, got 0/],
+    ] as const) {
+      const bad = await runKimg([
+        "push",
+        flag,
+        value,
+        `oci:${img.layoutDir}:v1`,
+        `${b.host}/x/app:v1`,
+      ]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, text);
+    }
     const badTag = await runKimg(["tag", `${a.host}/demo/app:v1`, "no/slash"]);
     assert.equal(badTag.code, 1);
   });

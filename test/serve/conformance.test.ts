@@ -11,14 +11,9 @@
 // FAIL or Error, and every enabled pull and discovery API must be Pass.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import {
-  killProcessGroup,
-  makeTempDir,
-  removeTempDir,
-  trackProcessGroup,
-} from "../helpers/cleanup.ts";
+import { killProcessGroup, makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import {
   type BuiltImage,
   type BuiltIndex,
@@ -26,7 +21,8 @@ import {
   buildIndex,
   PLATFORMS,
 } from "../helpers/images.ts";
-import { KIMG_BIN, runKimg } from "../helpers/kimg-cli.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
+import { type KimgServe, startKimgServe } from "../helpers/kimg-serve.ts";
 import { peerBin } from "../helpers/peers.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
@@ -36,8 +32,7 @@ describe("OCI conformance suite against kimg serve (pull, content discovery)", (
   let work: string;
   let img: BuiltImage;
   let idx: BuiltIndex;
-  let serve: ChildProcess;
-  let host = "";
+  let serve: KimgServe;
   before(async () => {
     reg = await startRegistry();
     work = makeTempDir("conformance");
@@ -67,27 +62,10 @@ describe("OCI conformance suite against kimg serve (pull, content discovery)", (
       ]);
       assert.equal(r.code, 0, r.stderr);
     }
-    serve = spawn(
-      process.execPath,
-      [KIMG_BIN, "serve", "--store", `${work}/store`, "--listen", "127.0.0.1:0"],
-      { detached: true, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    trackProcessGroup(serve);
-    let err = "";
-    host = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kimg serve did not start: ${err}`)), 15_000);
-      serve.stderr?.on("data", (c) => {
-        err += c;
-        const m = /^listening on http:\/\/(127\.0\.0\.1:\d+)$/m.exec(err);
-        if (m?.[1] !== undefined) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-    });
+    serve = await startKimgServe(`${work}/store`);
   });
   after(async () => {
-    if (serve !== undefined) await killProcessGroup(serve);
+    if (serve !== undefined) await killProcessGroup(serve.child);
     await reg?.stop();
     if (work !== undefined) removeTempDir(work);
   });
@@ -97,7 +75,7 @@ describe("OCI conformance suite against kimg serve (pull, content discovery)", (
     assert.ok(amd !== undefined);
     const env = {
       ...process.env,
-      OCI_REGISTRY: host,
+      OCI_REGISTRY: serve.host,
       OCI_TLS: "disabled",
       OCI_REPO1: "conformance/repo1",
       OCI_REPO2: "conformance/repo2",

@@ -4,16 +4,11 @@
 // with Link; containerd's ?ns=; graceful shutdown lets a download in flight finish.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import {
-  killProcessGroup,
-  makeTempDir,
-  removeTempDir,
-  trackProcessGroup,
-} from "../helpers/cleanup.ts";
+import { killProcessGroup, makeTempDir, removeTempDir } from "../helpers/cleanup.ts";
 import { request } from "../helpers/http.ts";
 import {
   type BuiltImage,
@@ -22,41 +17,13 @@ import {
   buildIndex,
   PLATFORMS,
 } from "../helpers/images.ts";
-import { KIMG_BIN, runKimg } from "../helpers/kimg-cli.ts";
+import { runKimg } from "../helpers/kimg-cli.ts";
+import { type KimgServe, startKimgServe } from "../helpers/kimg-serve.ts";
 import { peerBin } from "../helpers/peers.ts";
 import { type Registry, startRegistry } from "../helpers/registry.ts";
 import { pushLayout } from "../helpers/skopeo.ts";
 
 const exec = promisify(execFile);
-
-async function startServe(
-  store: string,
-  extra: string[] = [],
-): Promise<{ child: ChildProcess; host: string; url: string; err: () => string }> {
-  const child = spawn(
-    process.execPath,
-    [KIMG_BIN, "serve", "--store", store, "--listen", "127.0.0.1:0", ...extra],
-    {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  trackProcessGroup(child);
-  let err = "";
-  child.stderr?.on("data", (c) => (err += c));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kimg serve printed no URL: ${err}`)), 15_000);
-    child.stderr?.on("data", () => {
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(err);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`kimg serve exited ${code}: ${err}`)));
-  });
-  return { child, url, host: url.replace("http://", ""), err: () => err };
-}
 
 describe("kimg serve: the store as a registry", () => {
   let reg: Registry;
@@ -65,7 +32,7 @@ describe("kimg serve: the store as a registry", () => {
   let img: BuiltImage;
   let idx: BuiltIndex;
   let other: BuiltImage;
-  let srv: Awaited<ReturnType<typeof startServe>>;
+  let srv: KimgServe;
   const crane = peerBin("crane");
   before(async () => {
     reg = await startRegistry();
@@ -111,7 +78,7 @@ describe("kimg serve: the store as a registry", () => {
       ]);
       assert.equal(r.code, 0, r.stderr);
     }
-    srv = await startServe(store, ["--access-log"]);
+    srv = await startKimgServe(store, ["--access-log"]);
   });
   after(async () => {
     if (srv !== undefined) await killProcessGroup(srv.child);
@@ -264,7 +231,7 @@ describe("kimg serve: the store as a registry", () => {
   });
 
   it("finishes a download in flight on SIGTERM, then exits 0; refuses a non-loopback host unless named", async () => {
-    const s2 = await startServe(store);
+    const s2 = await startKimgServe(store);
     const layer = img.layers[0];
     const got = request(`${s2.url}/v2/shop/web/blobs/${layer?.digest}`);
     await new Promise((r) => setTimeout(r, 20));

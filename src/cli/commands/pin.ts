@@ -26,6 +26,7 @@ import {
   pinManifests,
   writeFileAtomic,
 } from "../../index.ts";
+import { positiveInteger } from "../flags.ts";
 import { type CliIO, EXIT, exitCodeFor } from "../io.ts";
 import { safe, toJson } from "../render/safe.ts";
 import { credentialsOf, type RegistryFlags, registryOptionsOf } from "./pull.ts";
@@ -92,10 +93,7 @@ export async function runPin(inputs: string[], f: PinFlags, io: CliIO): Promise<
       "INPUT_INVALID",
       "-w cannot write standard input back; drop -w to print the result",
     );
-  const jobs = f.jobs === undefined ? undefined : Number(f.jobs);
-  if (jobs !== undefined && (!Number.isSafeInteger(jobs) || jobs < 1)) {
-    throw new KimgError("INPUT_INVALID", `--jobs must be a positive integer, got ${f.jobs}`);
-  }
+  const jobs = f.jobs === undefined ? undefined : positiveInteger(f.jobs, "--jobs");
   const opts = await registryOptionsOf(f); // flag errors before any request
   const paths = await expand(inputs);
   if (paths.length === 0)

@@ -8,6 +8,8 @@
 // - A line per blob on standard error (uploaded, exists, mounted, resumed), then `DEST@DIGEST`
 //   on standard output (as `crane push` prints it), or with --json one object.
 
+// parseByteSize lives with the GC's capacity flag; --chunk-size reads sizes the same way (16Mi).
+import { parseByteSize } from "../../index.ts";
 import {
   type CopyEvent,
   copyImage,
@@ -24,6 +26,7 @@ import {
   storeSource,
   tagImage,
 } from "../../pull-api.ts";
+import { positiveInteger } from "../flags.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes } from "../render/bytes.ts";
 import { safe, toJson } from "../render/safe.ts";
@@ -47,18 +50,6 @@ function parseOci(text: string): { dir: string; tag: string | undefined } {
   if (i > 0 && !rest.slice(i + 1).includes("/"))
     return { dir: rest.slice(0, i), tag: rest.slice(i + 1) };
   return { dir: rest, tag: undefined };
-}
-
-function positive(v: string | undefined, flag: string, unit = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+)([KMG]i?B?)?$/i.exec(v);
-  const n =
-    m === null
-      ? Number.NaN
-      : Number(m[1]) * (m[2] ? 1024 ** ("KMG".indexOf((m[2][0] ?? "K").toUpperCase()) + 1) : unit);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new KimgError("INPUT_INVALID", `${flag} must be a positive number, got ${v}`);
-  return n;
 }
 
 async function openSource(
@@ -106,8 +97,9 @@ export async function runCopy(
   if (f.progress !== undefined && f.progress !== "plain" && f.progress !== "json") {
     throw new KimgError("INPUT_INVALID", `--progress must be plain or json, got ${f.progress}`);
   }
-  const jobs = positive(f.jobs, "--jobs");
-  const chunkSize = positive(f.chunkSize, "--chunk-size");
+  const jobs = f.jobs === undefined ? undefined : positiveInteger(f.jobs, "--jobs");
+  const chunkSize = f.chunkSize === undefined ? undefined : parseByteSize(f.chunkSize);
+  if (chunkSize === 0) throw new KimgError("INPUT_INVALID", "--chunk-size must be more than 0");
   if (dstText.startsWith("oci:")) {
     throw new KimgError(
       "INPUT_INVALID",

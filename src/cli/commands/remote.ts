@@ -5,7 +5,6 @@
 // bytes unchanged, as crane prints them, so `| sha256sum` gives the digest.
 
 import {
-  KimgError,
   type RemoteInspection,
   remoteCatalog,
   remoteImage,
@@ -14,6 +13,7 @@ import {
   remoteReferrers,
   remoteTags,
 } from "../../pull-api.ts";
+import { positiveInteger } from "../flags.ts";
 import { type CliIO, EXIT } from "../io.ts";
 import { formatBytes } from "../render/bytes.ts";
 import { safe, toJson } from "../render/safe.ts";
@@ -106,7 +106,8 @@ export interface LsFlags extends RemoteFlags {
 }
 
 export async function runLs(repo: string, f: LsFlags, io: CliIO): Promise<number> {
-  const pageSize = f.pageSize === undefined ? undefined : positive(f.pageSize, "--page-size");
+  const pageSize =
+    f.pageSize === undefined ? undefined : positiveInteger(f.pageSize, "--page-size");
   const r = await remoteTags(repo, { ...(await optionsOf(repo, f)), pageSize });
   const tags = f.omitDigestTags ? r.tags.filter((t) => !/^sha256-[0-9a-f]{64}/.test(t)) : r.tags;
   if (f.json) io.stdout.write(`${toJson({ repository: r.repository, tags })}\n`);
@@ -122,7 +123,8 @@ export async function runCatalog(
   f: RemoteFlags & { pageSize?: string | undefined },
   io: CliIO,
 ): Promise<number> {
-  const pageSize = f.pageSize === undefined ? undefined : positive(f.pageSize, "--page-size");
+  const pageSize =
+    f.pageSize === undefined ? undefined : positiveInteger(f.pageSize, "--page-size");
   const probe = `${host.replace(/\/+$/, "")}/catalog`;
   const r = await remoteCatalog(host, { ...(await optionsOf(probe, f)), pageSize });
   if (f.json) io.stdout.write(`${toJson(r)}\n`);
@@ -197,12 +199,4 @@ export function renderRemoteInspection(i: RemoteInspection): string {
   });
   if (i.tags !== undefined) multi("tags", i.tags);
   return rows(i.name, kv);
-}
-
-function positive(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new KimgError("INPUT_INVALID", `${flag} must be a positive integer, got ${v}`);
-  }
-  return n;
 }
